@@ -1,0 +1,58 @@
+# neurogate: every target sets up .venv on first use (PyPI only, no root).
+PYTHON  ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+export YOWASP_CACHE_DIR ?= $(HOME)/.cache/yowasp
+
+MODEL   ?= models/mlp_digits.py
+ARRAY   ?= 8x8
+TARGET  ?= ecp5-85k
+OUT     ?= build/$(basename $(notdir $(MODEL)))
+VECTORS ?= 200
+
+.PHONY: setup test demo rtl sim synth-ice40 synth-ecp5 asic-area report bench blocks-report clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+demo: $(STAMP)
+	$(BIN)/neurogate compile models/mlp_digits.py --target ecp5-85k --array 8x8 --out build/mlp
+	$(BIN)/neurogate verify build/mlp --vectors 200
+	$(BIN)/neurogate synth build/mlp
+	$(BIN)/neurogate report build/mlp
+
+rtl: $(STAMP)
+	$(BIN)/neurogate compile $(MODEL) --target $(TARGET) --array $(ARRAY) --out $(OUT)
+
+sim: rtl
+	$(BIN)/neurogate verify $(OUT) --vectors $(VECTORS)
+
+synth-ice40: $(STAMP)
+	$(BIN)/neurogate compile $(MODEL) --target ice40-up5k --array $(ARRAY) --out $(OUT)-ice40
+	$(BIN)/neurogate synth $(OUT)-ice40
+
+synth-ecp5: rtl
+	$(BIN)/neurogate synth $(OUT)
+
+asic-area: rtl
+	$(BIN)/neurogate synth $(OUT) --asic
+
+report:
+	$(BIN)/neurogate report $(OUT)
+
+bench: $(STAMP)
+	$(BIN)/python bench/utilization.py
+	$(BIN)/python bench/compile_time.py
+	$(BIN)/python bench/timing.py
+
+clean:
+	rm -rf build sim_build bench/out

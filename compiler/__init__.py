@@ -1,0 +1,1 @@
+"""The neurogate compiler: IR, passes, backends and synthesis flows."""

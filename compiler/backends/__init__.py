@@ -1,0 +1,1 @@
+"""Backends: turn a lowered graph into a hardware project."""

@@ -1,0 +1,1 @@
+"""IR-to-IR passes, one concern per module; ``pipeline.lower`` runs them in order."""

@@ -1,0 +1,1 @@
+"""Amaranth generators: processing elements, systolic arrays, buffers, the accelerator top."""

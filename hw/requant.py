@@ -1,0 +1,59 @@
+"""Streaming requantize (rounding shift + saturation, ReLU as a lower bound) unit."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Signal, signed, unsigned
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..compiler.formats import check_int
+from .arith import IntegerArithmetic
+
+
+class Requantizer(wiring.Component):
+    """``o = saturate(round_shift(i, shift, half_up), lo, hi)``, one value per cycle.
+
+    Two pipeline stages; the whole pipeline holds when ``o`` is not ready.  ``shift``,
+    ``half_up``, ``lo`` and ``hi`` are quasi-static (change them only while empty).
+    ReLU is ``lo = max(lo, 0)``.
+
+    Ports
+    -----
+    i : In(stream), payload signed(in_bits)
+    o : Out(stream), payload signed(out_bits)
+    shift : In, unsigned, ``0 .. in_bits - 1``
+    half_up : In, 1 (round half up) / 0 (floor)
+    lo, hi : In, signed(out_bits)
+    """
+
+    def __init__(self, *, in_bits: int, out_bits: int):
+        self.in_bits = check_int("in_bits", in_bits, low=2, high=128)
+        self.out_bits = check_int("out_bits", out_bits, low=1, high=in_bits)
+        super().__init__({
+            "i": In(stream.Signature(signed(in_bits))),
+            "o": Out(stream.Signature(signed(out_bits))),
+            "shift": In(unsigned(max(1, (in_bits - 1).bit_length()))),
+            "half_up": In(1),
+            "lo": In(signed(out_bits)),
+            "hi": In(signed(out_bits)),
+        })
+
+    @property
+    def latency(self) -> int:
+        return 2
+
+    def elaborate(self, platform):
+        m = Module()
+        advance = ~self.o.valid | self.o.ready
+        m.d.comb += self.i.ready.eq(advance)
+
+        shifted = Signal(signed(self.in_bits + 1))
+        shifted_valid = Signal()
+        with m.If(advance):
+            m.d.sync += [
+                shifted.eq(IntegerArithmetic.round_shift(self.i.payload, self.shift, self.half_up)),
+                shifted_valid.eq(self.i.valid),
+                self.o.payload.eq(IntegerArithmetic.saturate(shifted, self.lo, self.hi)),
+                self.o.valid.eq(shifted_valid),
+            ]
+        return m

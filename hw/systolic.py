@@ -1,0 +1,64 @@
+"""A rows x cols weight-streaming systolic array of multiply-accumulate PEs."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..compiler.formats import check_int
+from .pe import ProcessingElement
+
+
+class SystolicArray(wiring.Component):
+    """Row ``r`` computes ``sum_c act[c] * weight[c][r]`` with partial sums moving along it.
+
+    Operands are *skewed*: the operands of one chunk for column ``c`` are presented
+    ``c`` cycles after those for column 0.  ``act[c]`` is broadcast to every row of
+    column ``c``.  The dot product of the chunk whose column-0 operands were presented
+    at cycle ``s`` is on ``result[r]`` at cycle ``s + latency`` for every row.
+    A new chunk may be presented every cycle.
+
+    Ports
+    -----
+    act : In, ArrayLayout(signed(act_bits), cols)
+    weight : In, ArrayLayout(ArrayLayout(signed(weight_bits), rows), cols)
+        ``weight[c][r]``: a column's weights are one word of that column's memory.
+    result : Out, ArrayLayout(signed(acc_bits), rows)
+    """
+
+    def __init__(self, *, rows: int, cols: int, act_bits: int, weight_bits: int, acc_bits: int):
+        self.rows = check_int("array rows", rows, low=1, high=256)
+        self.cols = check_int("array cols", cols, low=1, high=256)
+        self.act_bits, self.weight_bits, self.acc_bits = act_bits, weight_bits, acc_bits
+        self._pe_args = dict(act_bits=act_bits, weight_bits=weight_bits, acc_bits=acc_bits)
+        check_int("act_bits", act_bits, low=1, high=64)
+        check_int("weight_bits", weight_bits, low=1, high=64)
+        check_int("acc_bits", acc_bits, low=1, high=128)
+        super().__init__({
+            "act": In(data.ArrayLayout(signed(act_bits), cols)),
+            "weight": In(data.ArrayLayout(data.ArrayLayout(signed(weight_bits), rows), cols)),
+            "result": Out(data.ArrayLayout(signed(acc_bits), rows)),
+        })
+
+    @property
+    def latency(self) -> int:
+        """Cycles from column 0's operands to the row results (one PE latency, plus one
+        cycle per further column)."""
+        return self.cols + 1
+
+    def elaborate(self, platform):
+        m = Module()
+        for r in range(self.rows):
+            psum = 0
+            for c in range(self.cols):
+                pe = ProcessingElement(**self._pe_args)
+                m.submodules[f"pe_{r}_{c}"] = pe
+                m.d.comb += [
+                    pe.act.eq(self.act[c]),
+                    pe.weight.eq(self.weight[c][r]),
+                    pe.psum_in.eq(psum),
+                ]
+                psum = pe.psum_out
+            m.d.comb += self.result[r].eq(psum)
+        return m

@@ -1,0 +1,1 @@
+"""Golden models, cocotb harness and cycle models."""

@@ -1,0 +1,1 @@
+"""Pure-NumPy, bit-exact reference models: the executable specification."""
