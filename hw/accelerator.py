@@ -63,7 +63,8 @@ class Accelerator(wiring.Component):
         m.submodules.acts = abuf = ActivationBuffer(cols=cols, act_bits=w.act_bits,
                                                     chunks=cfg.memory.act_chunks)
         m.submodules.collector = coll = TileCollector(
-            rows=rows, acc_bits=w.acc_bits, n_out_bits=bits_for(cfg.memory.bias_words * rows))
+            rows=rows, acc_bits=w.acc_bits, n_out_bits=bits_for(cfg.memory.bias_words * rows),
+            banks=cfg.memory.tile_banks)
         m.submodules.requant = rq = Requantizer(in_bits=w.acc_bits, out_bits=w.out_bits)
         m.submodules.biases = bias_mem = memory.Memory(
             shape=unsigned(rows * w.acc_bits), depth=cfg.memory.bias_words, init=prog.bias_words())
@@ -75,7 +76,8 @@ class Accelerator(wiring.Component):
         desc = Signal(descriptor_layout(cfg))
         layer = Signal(range(max(2, cfg.memory.layers)))
         src = Signal()          # activation-buffer half the current layer reads
-        credits = Signal(range(TileCollector.banks + 1), init=TileCollector.banks)
+        banks = cfg.memory.tile_banks
+        credits = Signal(range(banks + 1), init=banks)
 
         # Issue stage: one chunk per cycle, registered.
         iss_valid, iss_first, iss_last = Signal(), Signal(), Signal()
@@ -145,7 +147,8 @@ class Accelerator(wiring.Component):
             m.d.comb += layer_done.eq(final_out)
 
         start_tile = kt == 0
-        m.d.sync += credits.eq(credits + coll.credit - (iss_valid & iss_first))
+        end_tile = kt == desc.k_tiles - 1
+        m.d.sync += credits.eq(credits + coll.credit - (iss_valid & iss_last))
         m.d.comb += desc_port.addr.eq(layer)
         m.d.sync += iss_valid.eq(0)
 
@@ -176,18 +179,19 @@ class Accelerator(wiring.Component):
                         m.d.sync += kt.eq(0)
                         m.next = "RUN"
             with m.State("RUN"):
-                # A tile may start only when a collector bank will be free for it; the
-                # credit taken this cycle is the one `credits` still counts.
-                pending = iss_valid & iss_first
-                can_issue = ~start_tile | (credits - pending != 0)
+                # A tile's last chunk commits it to a collector bank at capture time, so
+                # it waits for a free bank; `credits` does not yet count the one taken
+                # by the chunk issued last cycle.
+                pending = iss_valid & iss_last
+                can_issue = ~end_tile | (credits - pending != 0)
                 with m.If(can_issue):
                     m.d.sync += [
                         iss_valid.eq(1), iss_first.eq(start_tile),
-                        iss_last.eq(kt == desc.k_tiles - 1),
+                        iss_last.eq(end_tile),
                         iss_act.eq(Cat(kt[:abuf.chunk_bits], src)),
                         iss_w.eq(w_ptr), iss_b.eq(b_ptr), w_ptr.eq(w_ptr + 1),
                     ]
-                    with m.If(kt == desc.k_tiles - 1):
+                    with m.If(end_tile):
                         m.d.sync += [kt.eq(0), nt.eq(nt + 1), b_ptr.eq(b_ptr + 1)]
                         with m.If(nt == desc.n_tiles - 1):
                             m.next = "DRAIN"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Cat, Module, Signal, signed, unsigned
+from amaranth.hdl import Array, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..compiler.formats import check_int
 from .arith import IntegerArithmetic
 
 
@@ -28,10 +29,9 @@ class TileCollector(wiring.Component):
     credit : Out, 1
     """
 
-    banks = 2
-
-    def __init__(self, *, rows: int, acc_bits: int, n_out_bits: int):
+    def __init__(self, *, rows: int, acc_bits: int, n_out_bits: int, banks: int = 2):
         self.rows, self.acc_bits = rows, acc_bits
+        self.banks = check_int("tile banks", banks, low=2, high=16)
         self.arith = IntegerArithmetic(a_bits=1, b_bits=1, acc_bits=acc_bits)
         lanes = data.ArrayLayout(signed(acc_bits), rows)
         super().__init__({
@@ -52,7 +52,11 @@ class TileCollector(wiring.Component):
         banks = [[Signal(signed(self.acc_bits), name=f"bank{b}_{r}") for r in range(rows)]
                  for b in range(self.banks)]
         full = Signal(self.banks)
-        wr_bank, rd_bank = Signal(), Signal()
+        wr_bank, rd_bank = Signal(range(self.banks)), Signal(range(self.banks))
+
+        def after(ptr):
+            return (ptr + 1) if self.banks & (self.banks - 1) == 0 else \
+                Mux(ptr == self.banks - 1, 0, ptr + 1)
 
         # Accumulate over k-chunks; capture the finished tile into the write bank.
         for r in range(rows):
@@ -73,8 +77,8 @@ class TileCollector(wiring.Component):
                             m.d.sync += banks[b][r].eq(total)
         captured = Signal(self.banks)
         with m.If(self.valid & self.last):
-            m.d.comb += captured.eq(Cat(~wr_bank, wr_bank))
-            m.d.sync += wr_bank.eq(~wr_bank)
+            m.d.comb += captured.eq(1 << wr_bank)
+            m.d.sync += wr_bank.eq(after(wr_bank))
 
         # Serialize the oldest full bank, dropping rows past the layer's last output.
         row = Signal(range(rows))
@@ -88,8 +92,8 @@ class TileCollector(wiring.Component):
         with m.If(self.o.valid & self.o.ready):
             m.d.sync += count.eq(count + 1)
             with m.If((row == rows - 1) | (count == self.n_out - 1)):
-                m.d.sync += [row.eq(0), rd_bank.eq(~rd_bank)]
-                m.d.comb += [released.eq(Cat(~rd_bank, rd_bank)), self.credit.eq(1)]
+                m.d.sync += [row.eq(0), rd_bank.eq(after(rd_bank))]
+                m.d.comb += [released.eq(1 << rd_bank), self.credit.eq(1)]
             with m.Else():
                 m.d.sync += row.eq(row + 1)
         with m.If(self.layer_start):

@@ -79,10 +79,12 @@ class MemoryDepths:
     bias_words: int = 1
     act_chunks: int = 1
     layers: int = 1
+    tile_banks: int = 2   # finished n-tiles the collector can hold while they drain
 
     def __post_init__(self):
         for name in ("weight_words", "bias_words", "act_chunks", "layers"):
             check_int(name, getattr(self, name), low=1, high=1 << 24)
+        check_int("tile_banks", self.tile_banks, low=2, high=16)
 
 
 @dataclass(frozen=True)

@@ -90,10 +90,13 @@ def plan_program(graph: Graph, array: ArrayShape, widths: Widths | None = None) 
     rows, cols = array.rows, array.cols
     tiles = [(math.ceil(l.weights.shape[0] / rows), math.ceil(l.weights.shape[1] / cols))
              for l in layers]
+    # Enough collector banks that short k-loops are not held up by tiles still in the
+    # pipeline (capture comes cols+4 cycles after the last chunk, draining takes rows).
+    banks = min(4, max(2, math.ceil((cols + 4 + rows) / min(kt for _, kt in tiles))))
     depths = MemoryDepths(weight_words=sum(nt * kt for nt, kt in tiles),
                           bias_words=sum(nt for nt, _ in tiles),
                           act_chunks=max(kt for _, kt in tiles),
-                          layers=len(layers))
+                          layers=len(layers), tile_banks=banks)
     config = AcceleratorConfig(array=array, widths=widths, memory=depths)
     weights = np.zeros((cols, depths.weight_words, rows), dtype=np.int64)
     biases = np.zeros((depths.bias_words, rows), dtype=np.int64)

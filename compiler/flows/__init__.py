@@ -1,0 +1,1 @@
+"""Flows over a build folder: cocotb verification, FPGA/ASIC synthesis, reports."""

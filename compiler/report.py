@@ -1,0 +1,55 @@
+"""Print a build folder's report.json as a table."""
+
+from __future__ import annotations
+
+from .flows.design_folder import load_design, load_report
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def report_rows(folder) -> list[tuple[str, str]]:
+    design, report = load_design(folder), load_report(folder)
+    verified = report.get("verified", {})
+    resources = report.get("resources", {})
+    asic = report.get("asic", {})
+    util = report.get("utilization")
+    rows = [
+        ("design", design["name"]),
+        ("target", report.get("target", design["target"])),
+        ("array", f"{design['array']['rows']}x{design['array']['cols']} ({design['dataflow']})"),
+        ("layers", ", ".join(f"{n} {s[0]}x{s[1]}" for n, s in zip(design["layers"],
+                                                                   design["layer_shapes"]))),
+        ("widths", "act {act_bits} / weight {weight_bits} / acc {acc_bits} / out {out_bits} bits"
+         .format(**design["widths"])),
+        ("verified", f"{verified['vectors']} vectors, {verified['mismatches']} mismatches"
+         if verified else "not yet (neurogate verify)"),
+        ("latency_cycles", _fmt(report.get("latency_cycles"))),
+        ("model_cycles", _fmt(report.get("model_cycles"))),
+        ("utilization", f"{util:.1%} useful MACs / (PEs x cycles)" if util is not None else "-"),
+        ("fits", _fmt(report.get("fits"))),
+        ("lut / carry / ff", f"{_fmt(resources.get('lut'))} / {_fmt(resources.get('carry'))} / "
+                             f"{_fmt(resources.get('ff'))}"),
+        ("dsp / bram / lutram", f"{_fmt(resources.get('dsp'))} / {_fmt(resources.get('bram'))} / "
+                                f"{_fmt(resources.get('lutram'))}"),
+        ("fmax_mhz", _fmt(report.get("fmax_mhz"))),
+        ("timing_met", _fmt(report.get("timing_met"))),
+    ]
+    if asic:
+        rows.append(("asic transistors", f"{asic['transistors']} (+{asic['memory_bits']} "
+                                         "memory bits as macros)"))
+    versions = report.get("tool_versions", {})
+    rows.append(("tools", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))))
+    return rows
+
+
+def format_table(rows: list[tuple[str, str]]) -> str:
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

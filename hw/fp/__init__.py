@@ -1,0 +1,1 @@
+"""Floating-point formats and multiply-add units (exact and approximate normalization)."""

@@ -1,0 +1,1 @@
+"""Binary (XNOR-popcount) and ternary (add/subtract/skip) matrix units."""

@@ -1,0 +1,140 @@
+"""A rows x cols weight-streaming array of XNOR-popcount PEs (binarized ViT layers).
+
+Each PE takes a ``width``-bit slice of the activation and weight vectors.  Bits encode
++1 (1) and -1 (0), so a dot product is ``2 * popcount(xnor(a, w)) - width``.  The
+``and`` mode serves BiViT's attention-times-V, where the binarized attention
+probability is in {0, 1} and V is +-1: ``sum_{a_i = 1} w_i = 2 * popcount(a & w) -
+popcount(a)``.  Per-output-channel scale and bias follow accumulation, in
+``OutputScale(per_channel=True)``, so they are applied once per output.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ...compiler.formats import check_int
+from ..arith import IntegerArithmetic
+
+MODES = ("xnor", "and")
+
+
+def popcount(m: Module, value, name: str):
+    """Balanced adder tree over the bits of ``value`` (log depth, not a ripple chain)."""
+    terms = [value[i] for i in range(len(value))]
+    while len(terms) > 1:
+        pairs = [terms[i] + terms[i + 1] for i in range(0, len(terms) - 1, 2)]
+        terms = pairs + ([terms[-1]] if len(terms) % 2 else [])
+    # Signed (one spare bit) so that ``2 * count - n`` below is signed arithmetic.
+    count = Signal(signed(len(value).bit_length() + 1), name=name)
+    m.d.comb += count.eq(terms[0])
+    return count
+
+
+def _check_mode(mode):
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
+
+
+class BinaryPE(wiring.Component):
+    """``psum_out <= psum_in + dot(act, weight)`` over ``width``-bit binary vectors.
+
+    Ports
+    -----
+    act : In, unsigned(width), bit ``i`` is element ``i`` (1 = +1 / 0 = -1; ``and``
+        mode: 1 / 0)
+    weight : In, unsigned(width), bit ``i`` is element ``i`` (1 = +1, 0 = -1)
+    psum_in : In, signed(acc_bits)
+    psum_out : Out, signed(acc_bits), registered, wraps modulo ``2**acc_bits``
+    """
+
+    def __init__(self, *, width: int, acc_bits: int, mode: str = "xnor"):
+        self.width = check_int("vector width", width, low=1, high=1024)
+        self.acc_bits = check_int("acc_bits", acc_bits, low=2, high=64)
+        self.mode = _check_mode(mode)
+        self.arith = IntegerArithmetic(a_bits=1, b_bits=1, acc_bits=acc_bits)
+        super().__init__({
+            "act": In(unsigned(width)),
+            "weight": In(unsigned(width)),
+            "psum_in": In(signed(acc_bits)),
+            "psum_out": Out(signed(acc_bits)),
+        })
+
+    @property
+    def latency(self) -> int:
+        return 1
+
+    def elaborate(self, platform):
+        m = Module()
+        if self.mode == "xnor":
+            agree = popcount(m, ~(self.act ^ self.weight), "agree")
+            dot = (agree << 1) - self.width
+        else:
+            plus = popcount(m, self.act & self.weight, "plus")
+            active = popcount(m, self.act, "active")
+            dot = (plus << 1) - active
+        m.d.sync += self.psum_out.eq(self.arith.accumulate(self.psum_in, dot))
+        return m
+
+
+class BinaryArray(wiring.Component):
+    """Row ``r`` computes ``sum_c dot(act[c], weight[c][r])`` over binary vectors.
+
+    Same skew convention as ``SystolicArray``: column ``c``'s operands of a chunk are
+    presented ``c`` cycles after column 0's; the chunk's results are on ``result`` at
+    cycle ``s + latency``; a new chunk every cycle.  One chunk covers
+    ``cols * width`` input elements.
+
+    Parameters
+    ----------
+    rows, cols : int
+        Array size, 1 to 256 each.
+    width : int
+        Vector width per PE (input elements per PE per cycle), 1 to 1024.
+    acc_bits : int
+        Partial-sum width, 2 to 64 (wraps modulo ``2**acc_bits``).
+    mode : str
+        ``"xnor"`` (+-1 x +-1) or ``"and"`` ({0,1} activations x +-1 weights).
+
+    Ports
+    -----
+    act : In, ArrayLayout(unsigned(width), cols)
+    weight : In, ArrayLayout(ArrayLayout(unsigned(width), rows), cols)
+    result : Out, ArrayLayout(signed(acc_bits), rows)
+    """
+
+    def __init__(self, *, rows: int, cols: int, width: int, acc_bits: int = 32,
+                 mode: str = "xnor"):
+        self.rows = check_int("array rows", rows, low=1, high=256)
+        self.cols = check_int("array cols", cols, low=1, high=256)
+        self.width = check_int("vector width", width, low=1, high=1024)
+        self.acc_bits = check_int("acc_bits", acc_bits, low=2, high=64)
+        self.mode = _check_mode(mode)
+        super().__init__({
+            "act": In(data.ArrayLayout(unsigned(width), cols)),
+            "weight": In(data.ArrayLayout(data.ArrayLayout(unsigned(width), rows), cols)),
+            "result": Out(data.ArrayLayout(signed(acc_bits), rows)),
+        })
+
+    @property
+    def latency(self) -> int:
+        """Cycles from column 0's operands to the row results (one register per column)."""
+        return self.cols
+
+    def elaborate(self, platform):
+        m = Module()
+        for r in range(self.rows):
+            psum = 0
+            for c in range(self.cols):
+                pe = BinaryPE(width=self.width, acc_bits=self.acc_bits, mode=self.mode)
+                m.submodules[f"pe_{r}_{c}"] = pe
+                m.d.comb += [
+                    pe.act.eq(self.act[c]),
+                    pe.weight.eq(self.weight[c][r]),
+                    pe.psum_in.eq(psum),
+                ]
+                psum = pe.psum_out
+            m.d.comb += self.result[r].eq(psum)
+        return m

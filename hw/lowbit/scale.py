@@ -1,0 +1,103 @@
+"""Output scaling after a low-bit matrix unit: integer multiplier, bias, rounding shift.
+
+The ternary unit's per-tensor scale (BitLinear's ``gamma_w * gamma_x``, quantized to an
+integer multiplier and a shift) and the binary unit's per-output-channel scale and bias
+both reduce to ``saturate(round_shift(acc * scale + bias, shift), lo, hi)``, applied once
+per output value, after accumulation, so its multipliers are ``lanes`` in number,
+however long the dot products are.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ...compiler.formats import check_int
+from ..arith import IntegerArithmetic
+
+
+class OutputScale(wiring.Component):
+    """``o[l] = saturate(round_shift(i[l] * scale[l] + bias[l], shift, half_up), lo, hi)``.
+
+    A stream of ``lanes``-wide vectors, one per cycle; two pipeline stages that hold
+    together when ``o`` is not ready (the ``Requantizer`` scheme).  ``scale``, ``bias``,
+    ``shift``, ``half_up``, ``lo`` and ``hi`` are quasi-static.  With
+    ``per_channel=False`` there is one ``scale``/``bias`` for every lane (per-tensor).
+
+    Parameters
+    ----------
+    lanes : int
+        Values per transfer, 1 to 256 (1 behind ``TileCollector``'s serial stream, or
+        the array's ``rows`` directly behind its result vector).
+    acc_bits : int
+        Signed input width, 2 to 64.
+    scale_bits : int
+        Signed multiplier width, 2 to 32.
+    out_bits : int
+        Signed output width, 1 to 32.
+    per_channel : bool
+        One scale and bias per lane (True) or one for all lanes (False).
+
+    Ports
+    -----
+    i : In(stream), payload ArrayLayout(signed(acc_bits), lanes)
+    o : Out(stream), payload ArrayLayout(signed(out_bits), lanes)
+    scale : In, signed(scale_bits), or ArrayLayout(signed(scale_bits), lanes)
+    bias : In, signed(acc_bits + scale_bits), or an ArrayLayout of it over lanes
+    shift : In, unsigned, ``0 .. acc_bits + scale_bits - 1``
+    half_up : In, 1 (round half up) / 0 (floor)
+    lo, hi : In, signed(out_bits)
+    """
+
+    def __init__(self, *, lanes: int, acc_bits: int, scale_bits: int, out_bits: int,
+                 per_channel: bool):
+        self.lanes = check_int("lanes", lanes, low=1, high=256)
+        self.acc_bits = check_int("acc_bits", acc_bits, low=2, high=64)
+        self.scale_bits = check_int("scale_bits", scale_bits, low=2, high=32)
+        self.out_bits = check_int("out_bits", out_bits, low=1, high=32)
+        if not isinstance(per_channel, bool):
+            raise ValueError(f"per_channel must be True or False, not {per_channel!r}")
+        self.per_channel = per_channel
+        self.product_bits = acc_bits + scale_bits
+        scale = signed(scale_bits)
+        bias = signed(self.product_bits)
+        if per_channel:
+            scale = data.ArrayLayout(scale, lanes)
+            bias = data.ArrayLayout(bias, lanes)
+        super().__init__({
+            "i": In(stream.Signature(data.ArrayLayout(signed(acc_bits), lanes))),
+            "o": Out(stream.Signature(data.ArrayLayout(signed(out_bits), lanes))),
+            "scale": In(scale),
+            "bias": In(bias),
+            "shift": In(unsigned((self.product_bits).bit_length())),
+            "half_up": In(1),
+            "lo": In(signed(out_bits)),
+            "hi": In(signed(out_bits)),
+        })
+
+    @property
+    def latency(self) -> int:
+        return 2
+
+    def elaborate(self, platform):
+        m = Module()
+        advance = ~self.o.valid | self.o.ready
+        m.d.comb += self.i.ready.eq(advance)
+        arith = IntegerArithmetic(a_bits=self.acc_bits, b_bits=self.scale_bits,
+                                  acc_bits=self.product_bits + 1)
+        stage_valid = Signal()
+        with m.If(advance):
+            m.d.sync += [stage_valid.eq(self.i.valid), self.o.valid.eq(stage_valid)]
+        for lane in range(self.lanes):
+            scale = self.scale[lane] if self.per_channel else self.scale
+            bias = self.bias[lane] if self.per_channel else self.bias
+            # One bit over the product so that adding the bias cannot wrap.
+            affine = Signal(signed(self.product_bits + 1), name=f"affine_{lane}")
+            shifted = IntegerArithmetic.round_shift(affine, self.shift, self.half_up)
+            with m.If(advance):
+                m.d.sync += [
+                    affine.eq(arith.multiply(self.i.payload[lane], scale) + bias),
+                    self.o.payload[lane].eq(IntegerArithmetic.saturate(shifted, self.lo, self.hi)),
+                ]
+        return m

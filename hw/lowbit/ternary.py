@@ -1,0 +1,114 @@
+"""A rows x cols weight-streaming array of multiplier-free ternary PEs (BitLinear).
+
+Weights are {-1, 0, +1}, packed 2 bits each as 2-bit two's complement (``00`` = 0,
+``01`` = +1, ``11`` = -1, ``10`` reserved; row ``r`` of a column word at bits
+``[2r, 2r+1]``).  Bit 0 enables the add and bit 1 picks subtraction, so a PE is an
+adder/subtractor with a clock enable: the netlist has no multiplier.  The reserved code
+``10`` has bit 0 clear and therefore acts as 0 (``pack_ternary`` refuses to emit it).
+The per-tensor scale is applied once per output by ``OutputScale``, not in the array.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Mux, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ...compiler.formats import check_int
+from ..arith import IntegerArithmetic
+
+
+class TernaryPE(wiring.Component):
+    """``psum_out <= psum_in + (act if code == 01 else -act if code == 11 else 0)``.
+
+    One register: without a multiplier there is nothing to split off.
+
+    Ports
+    -----
+    act : In, signed(act_bits)
+    code : In, unsigned(2), packed ternary weight
+    psum_in : In, signed(acc_bits)
+    psum_out : Out, signed(acc_bits), registered, wraps modulo ``2**acc_bits``
+    """
+
+    def __init__(self, *, act_bits: int, acc_bits: int):
+        self.act_bits = check_int("act_bits", act_bits, low=2, high=32)
+        self.acc_bits = check_int("acc_bits", acc_bits, low=2, high=64)
+        self.arith = IntegerArithmetic(a_bits=act_bits, b_bits=2, acc_bits=acc_bits)
+        super().__init__({
+            "act": In(signed(act_bits)),
+            "code": In(unsigned(2)),
+            "psum_in": In(signed(acc_bits)),
+            "psum_out": Out(signed(acc_bits)),
+        })
+
+    @property
+    def latency(self) -> int:
+        return 1
+
+    def elaborate(self, platform):
+        m = Module()
+        # act_bits + 1 bits so that -(-2**(act_bits-1)) is representable.
+        wide = self.act.as_signed()
+        addend = Mux(self.code[0], Mux(self.code[1], -wide, wide), 0)
+        m.d.sync += self.psum_out.eq(self.arith.accumulate(self.psum_in, addend))
+        return m
+
+
+class TernaryArray(wiring.Component):
+    """Row ``r`` computes ``sum_c act[c] * w[c][r]`` for ternary ``w`` by add/subtract/skip.
+
+    Same skew convention as ``SystolicArray``: the operands of one chunk for column ``c``
+    are presented ``c`` cycles after those for column 0, and ``act[c]`` is broadcast to
+    every row of column ``c``.  The dot product of the chunk whose column-0 operands
+    were presented at cycle ``s`` is on ``result[r]`` at cycle ``s + latency``.  A new
+    chunk may be presented every cycle.
+
+    Parameters
+    ----------
+    rows, cols : int
+        Array size, 1 to 256 each.
+    act_bits : int
+        Signed activation width, 2 to 32 (8 for BitLinear's absmax int8).
+    acc_bits : int
+        Partial-sum width, 2 to 64; sums wrap modulo ``2**acc_bits``.
+
+    Ports
+    -----
+    act : In, ArrayLayout(signed(act_bits), cols)
+    weight : In, ArrayLayout(unsigned(2 * rows), cols)
+        ``weight[c]``: column ``c``'s packed ternary word, row ``r`` at bits ``[2r, 2r+1]``.
+    result : Out, ArrayLayout(signed(acc_bits), rows)
+    """
+
+    def __init__(self, *, rows: int, cols: int, act_bits: int = 8, acc_bits: int = 32):
+        self.rows = check_int("array rows", rows, low=1, high=256)
+        self.cols = check_int("array cols", cols, low=1, high=256)
+        self.act_bits = check_int("act_bits", act_bits, low=2, high=32)
+        self.acc_bits = check_int("acc_bits", acc_bits, low=2, high=64)
+        super().__init__({
+            "act": In(data.ArrayLayout(signed(act_bits), cols)),
+            "weight": In(data.ArrayLayout(unsigned(2 * rows), cols)),
+            "result": Out(data.ArrayLayout(signed(acc_bits), rows)),
+        })
+
+    @property
+    def latency(self) -> int:
+        """Cycles from column 0's operands to the row results (one register per column)."""
+        return self.cols
+
+    def elaborate(self, platform):
+        m = Module()
+        for r in range(self.rows):
+            psum = 0
+            for c in range(self.cols):
+                pe = TernaryPE(act_bits=self.act_bits, acc_bits=self.acc_bits)
+                m.submodules[f"pe_{r}_{c}"] = pe
+                m.d.comb += [
+                    pe.act.eq(self.act[c]),
+                    pe.code.eq(self.weight[c][2 * r:2 * r + 2]),
+                    pe.psum_in.eq(psum),
+                ]
+                psum = pe.psum_out
+            m.d.comb += self.result[r].eq(psum)
+        return m

@@ -1,0 +1,1 @@
+"""Integer-only non-linear units for transformers (softmax, GELU, sigmoid/SiLU, norms)."""

@@ -1,0 +1,1 @@
+"""cocotb harness: Verilator runner, stream drivers and monitors, scoreboards."""

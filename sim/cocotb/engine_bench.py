@@ -1,0 +1,116 @@
+"""cocotb bench for a compiled matrix-engine design, parameterized by its ``design.json``.
+
+The generated ``tb_<design>.py`` in a build folder imports this module; the design
+folder is passed in ``NEUROGATE_DESIGN``, the vector file in ``NEUROGATE_VECTORS`` and
+the results file in ``NEUROGATE_RESULTS``.  Every output integer is compared with the
+golden model's; the first mismatch names the layer, the vector and the element.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge
+
+from ...hw.program import pack_lanes, unpack_lanes
+from .streams import CycleCounter, StreamDriver, StreamMonitor
+
+
+class EngineTB:
+    """Owns clock, reset, the input driver, the output monitor and the scoreboard."""
+
+    def __init__(self, dut, design: dict, *, idle: float = 0.0, stall: float = 0.0, seed: int = 0):
+        self.dut, self.design = dut, design
+        self.cols = design["array"]["cols"]
+        self.act_bits = design["widths"]["act_bits"]
+        self.out_bits = design["widths"]["out_bits"]
+        self.chunks = design["input_chunks"]
+        self.counter = CycleCounter(dut.clk)
+        self.driver = StreamDriver(dut, "i", dut.clk, self.counter, idle=idle, seed=seed)
+        self.monitor = StreamMonitor(dut, "o", dut.clk, self.counter, stall=stall, seed=seed + 1)
+        self.received: list[tuple[int, int, int]] = []   # (value, last, cycle)
+        self.sent_cycles: list[int] = []
+
+    async def start(self) -> None:
+        Clock(self.dut.clk, 10, unit="ns").start()
+        self.dut.rst.value = 1
+        await ClockCycles(self.dut.clk, 3)
+        self.dut.rst.value = 0
+        cocotb.start_soon(self.counter.run())
+        cocotb.start_soon(self.monitor.run(self._on_word))
+        await RisingEdge(self.dut.clk)
+
+    def _on_word(self, word: int, cycle: int) -> None:
+        data = unpack_lanes(word, self.out_bits, 1)[0]
+        self.received.append((data, (word >> self.out_bits) & 1, cycle))
+
+    async def send_vector(self, vector: list[int]) -> None:
+        padded = list(vector) + [0] * (self.chunks * self.cols - len(vector))
+        for j in range(self.chunks):
+            lanes = padded[j * self.cols:(j + 1) * self.cols]
+            cycle = await self.driver.send(pack_lanes(lanes, self.act_bits))
+            if j == 0:
+                self.sent_cycles.append(cycle)
+
+    async def wait_outputs(self, count: int, *, timeout: int) -> None:
+        limit = self.counter.cycle + timeout
+        while len(self.received) < count:
+            if self.counter.cycle > limit:
+                raise AssertionError(f"timeout: {len(self.received)} of {count} outputs after "
+                                     f"{timeout} cycles")
+            await RisingEdge(self.dut.clk)
+
+
+def compare(design: dict, expected: list[list[int]], received: list[tuple[int, int, int]]) -> list[str]:
+    """Scoreboard: every output value and the ``last`` flag, in order."""
+    layer = design["layers"][-1]
+    n_out = len(expected[0]) if expected else 0
+    problems = []
+    for v, want in enumerate(expected):
+        got = received[v * n_out:(v + 1) * n_out]
+        for j, w in enumerate(want):
+            value, last, _ = got[j]
+            if value != w:
+                problems.append(f"layer {layer!r}, vector {v}, element {j}: expected {w}, got {value}")
+                break
+            if last != (j == n_out - 1):
+                problems.append(f"layer {layer!r}, vector {v}, element {j}: last flag is {last}")
+                break
+    return problems
+
+
+async def run_vectors(dut, *, idle: float, stall: float, limit: int | None, tag: str) -> dict:
+    design = json.loads((Path(os.environ["NEUROGATE_DESIGN"]) / "design.json").read_text())
+    vectors = json.loads(Path(os.environ["NEUROGATE_VECTORS"]).read_text())
+    inputs, expected = vectors["inputs"][:limit], vectors["expected"][:limit]
+    tb = EngineTB(dut, design, idle=idle, stall=stall, seed=len(inputs))
+    await tb.start()
+    n_out = design["output_size"]
+    timeout = 20 * design["expected_cycles"] + 1000
+    for v, vector in enumerate(inputs):
+        await tb.send_vector(vector)
+        await tb.wait_outputs((v + 1) * n_out, timeout=timeout * (1 + int(bool(idle or stall)) * 10))
+    mismatches = compare(design, expected, tb.received)
+    cycles = [tb.received[(v + 1) * n_out - 1][2] - tb.sent_cycles[v] + 1 for v in range(len(inputs))]
+    result = {"vectors": len(inputs), "mismatches": len(mismatches), "first_mismatch":
+              mismatches[0] if mismatches else None, "cycles": cycles}
+    path = Path(os.environ["NEUROGATE_RESULTS"]).with_suffix(f".{tag}.json")
+    path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    assert not mismatches, mismatches[0]
+    return result
+
+
+@cocotb.test()
+async def all_vectors(dut):
+    """Every vector back to back, no idle input, output always ready: cycle counts."""
+    await run_vectors(dut, idle=0.0, stall=0.0, limit=None, tag="all")
+
+
+@cocotb.test()
+async def idle_and_backpressure(dut):
+    """The first vectors again with random input gaps and output back-pressure."""
+    await run_vectors(dut, idle=0.3, stall=0.4, limit=12, tag="stress")

@@ -1,0 +1,1 @@
+"""Cycle models used by design-space exploration, each checked against RTL cycle counts."""
