@@ -16,6 +16,9 @@ def staged_folder(target: Path):
     target = Path(target).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    stage.chmod(0o777 & ~umask)    # mkdtemp makes it private; the result is an ordinary folder
     try:
         yield stage
     except BaseException:

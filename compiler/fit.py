@@ -8,6 +8,7 @@ place: synthesis then reports it as not fitting, with the numbers.
 from __future__ import annotations
 
 from ..hw.config import AcceleratorConfig
+from ..hw.program import descriptor_layout
 from .errors import NeurogateError
 from .targets import Target
 
@@ -24,7 +25,8 @@ def memory_bits(config: AcceleratorConfig) -> int:
     chunks = 1 << max(1, (m.act_chunks - 1).bit_length())
     return (a.cols * m.weight_words * a.rows * w.weight_bits
             + m.bias_words * a.rows * w.acc_bits
-            + a.cols * 2 * chunks * w.act_bits)
+            + a.cols * 2 * chunks * w.act_bits
+            + m.layers * descriptor_layout(config).size)
 
 
 def lut_lower_bound(config: AcceleratorConfig, target: Target) -> int:

@@ -17,7 +17,7 @@ def _check_params(node, field: str, values: np.ndarray, fmt: IntFormat, shape: t
         raise IRError(f"{node.name}: {field} has shape {values.shape}, expected {shape}")
     if not fmt.contains(values):
         raise IRError(
-            f"{node.name}: {field} has values in [{values.min()}, {values.max()}], "
+            f"{node.name}: {field} span [{values.min()}, {values.max()}], "
             f"outside {fmt.describe()} [{fmt.min}, {fmt.max}]"
         )
 

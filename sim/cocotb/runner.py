@@ -85,12 +85,16 @@ def run_cocotb(*, sources: list[Path], toplevel: str, test_module: str, test_dir
         runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel,
                      build_dir=build_dir, build_args=list(VERILATOR_BUILD_ARGS),
                      always=True, waves=waves, log_file=build_dir / "build.log")
-        runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=build_dir,
-                    test_dir=Path(test_dir).resolve(), results_xml=str(results), waves=waves,
-                    extra_env={**env, "PYTHONPATH": os.pathsep.join(
-                        [str(Path(test_dir).resolve()), os.environ.get("PYTHONPATH", "")])}
-                    | (extra_env or {}),
-                    testcase=testcase, log_file=build_dir / "sim.log")
+        try:
+            runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=build_dir,
+                        test_dir=Path(test_dir).resolve(), results_xml=str(results), waves=waves,
+                        extra_env={**env, "PYTHONPATH": os.pathsep.join(
+                            [str(Path(test_dir).resolve()), os.environ.get("PYTHONPATH", "")])}
+                        | (extra_env or {}),
+                        testcase=testcase, log_file=build_dir / "sim.log")
+        except SystemExit:
+            # Under pytest the runner exits on a failed test; the results file says which.
+            pass
     result = parse_results(results)
     if check and (result.failures or result.tests == 0):
         detail = "; ".join(result.failures) or "no cocotb test ran"

@@ -113,7 +113,7 @@ def compile_graph(graph: Graph, *, target: Target, array: ArrayShape, out: Path)
         (stage / "graph.json").write_text(serialize.dumps(lowered))
         (stage / "design.json").write_text(json.dumps(design, indent=2, sort_keys=True) + "\n")
         (stage / f"tb_{toplevel}.py").write_text(_templates.get_template("tb_design.py.j2").render(
-            toplevel=toplevel, verilog=design["verilog"], folder=Path(out).name,
+            toplevel=toplevel, verilog=design["verilog"],
             version=metadata.version("neurogate")))
         write_vectors(stage, lowered, DEFAULT_VECTORS)
         write_json_atomic(stage / "report.json", {

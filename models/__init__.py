@@ -1,0 +1,1 @@
+"""Example networks.  Each model file defines ``build_model()`` returning an IR ``Graph``."""

