@@ -12,12 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from neurogate.compiler.backends.amaranth.emit import compile_graph
-from neurogate.compiler.modelfile import load_model
-from neurogate.compiler.targets import get_target
-from neurogate.hw.config import ArrayShape
+from common import compile_example
 
-ROOT = Path(__file__).resolve().parents[1]
+
 CASES = [("models/mlp_digits.py", "8x8"), ("models/mlp_digits_int4.py", "8x8"),
          ("models/dense512.py", "8x8")]
 
@@ -28,8 +25,7 @@ def main() -> int:
         for _ in range(3):
             with tempfile.TemporaryDirectory() as tmp:
                 start = time.perf_counter()
-                compile_graph(load_model(ROOT / model), target=get_target("ecp5-85k"),
-                              array=ArrayShape.parse(array), out=Path(tmp) / "out")
+                compile_example(model, array, out=Path(tmp) / "out")
                 times.append(time.perf_counter() - start)
         print(f"{Path(model).stem:<22} {array}  compile {min(times):6.2f} s (best of 3)")
     return 0

@@ -10,13 +10,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from neurogate.compiler.backends.amaranth.emit import compile_graph
-from neurogate.compiler.flows.synth import synth_design
-from neurogate.compiler.modelfile import load_model
-from neurogate.compiler.targets import get_target
-from neurogate.hw.config import ArrayShape
+from common import compile_example
 
-ROOT = Path(__file__).resolve().parents[1]
+from neurogate.compiler.flows.synth import synth_design
+
 CASES = [("models/mlp_digits.py", "8x8", "ecp5-85k"), ("models/mlp_digits.py", "4x4", "ecp5-25k"),
          ("models/mlp_digits_int4.py", "8x8", "ecp5-85k"), ("models/mlp_digits.py", "2x2", "ice40-up5k")]
 
@@ -25,9 +22,7 @@ def main() -> int:
     print(f"{'model':<20} {'array':<5} {'target':<11} {'fits':<4} {'LUT4':>6} {'carry':>6} "
           f"{'FF':>6} {'DSP':>4} {'BRAM':>4} {'Fmax MHz':>9} {'met':>4}")
     for model, array, target in CASES:
-        out = ROOT / "bench" / "out" / f"{Path(model).stem}_{array}_{target}"
-        compile_graph(load_model(ROOT / model), target=get_target(target),
-                      array=ArrayShape.parse(array), out=out)
+        out, _ = compile_example(model, array, target)
         r = synth_design(out)
         res = r["resources"]
         print(f"{Path(model).stem:<20} {array:<5} {target:<11} {str(r['fits']):<4} "

@@ -13,13 +13,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from neurogate.compiler.backends.amaranth.emit import compile_graph
-from neurogate.compiler.flows.verify import verify_design
-from neurogate.compiler.modelfile import load_model
-from neurogate.compiler.targets import get_target
-from neurogate.hw.config import ArrayShape
+from common import compile_example
 
-ROOT = Path(__file__).resolve().parents[1]
+from neurogate.compiler.flows.verify import verify_design
+
 CASES = [("models/dense512.py", "8x8", 3), ("models/mlp_digits.py", "8x8", 20),
          ("models/mlp_digits.py", "4x4", 20)]
 
@@ -28,9 +25,7 @@ def main() -> int:
     print(f"{'model':<24} {'array':<6} {'MACs':>8} {'RTL cycles':>10} {'model':>6} "
           f"{'utilization':>11}")
     for model, array, vectors in CASES:
-        out = ROOT / "bench" / "out" / f"{Path(model).stem}_{array}"
-        design = compile_graph(load_model(ROOT / model), target=get_target("ecp5-85k"),
-                               array=ArrayShape.parse(array), out=out)
+        out, design = compile_example(model, array)
         report = verify_design(out, vectors=vectors)
         print(f"{Path(model).stem:<24} {array:<6} {design['useful_macs']:>8} "
               f"{report['latency_cycles']:>10} {report['model_cycles']:>6} "
