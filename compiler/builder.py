@@ -17,8 +17,10 @@ Each method returns the name of the node it added; pass it on to the next one.
 
 from __future__ import annotations
 
+from ..hw.fp.format import ApproxNorm, FloatFormat
 from .formats import IntFormat
-from .ir import Dense, Graph, Input, IRError, Relu, Requantize, Rounding, TensorType, frozen_array
+from .ir import (Dense, FloatConvert, FloatDense, Graph, Input, IRError, NumberFormat, Relu,
+                 Requantize, Rounding, TensorType, frozen_array)
 from .verifier import verify
 
 
@@ -32,13 +34,20 @@ class GraphBuilder:
         self._count += 1
         return name if name is not None else f"{kind}{self._count}"
 
+    def _int_type(self, name: str, op: str, node: str) -> TensorType:
+        xt = self._type(name)
+        if not isinstance(xt.fmt, IntFormat):
+            raise IRError(f"{node}: {op} takes integers, not {xt.fmt.describe()} "
+                          "(use float_dense / float_convert)")
+        return xt
+
     def _type(self, name: str) -> TensorType:
         for node in self._nodes:
             if node.name == name:
                 return node.out
         raise IRError(f"{self.name}: no node named {name!r} to read from")
 
-    def input(self, name: str, size: int, fmt: IntFormat) -> str:
+    def input(self, name: str, size: int, fmt: NumberFormat) -> str:
         self._nodes.append(Input(name=name, out=TensorType((size,), fmt)))
         return name
 
@@ -49,7 +58,7 @@ class GraphBuilder:
         ``bias`` is in the accumulator scale (input frac + weight frac); zeros if omitted.
         """
         name = self._fresh("dense", name)
-        xt = self._type(x)
+        xt = self._int_type(x, "Dense", name)
         weights = frozen_array(weights)
         bias = frozen_array([0] * weights.shape[0] if bias is None else bias)
         acc = IntFormat(acc_width, True, xt.fmt.frac + weight_fmt.frac)
@@ -64,7 +73,7 @@ class GraphBuilder:
         ``out_fmt.frac`` is derived (input frac - shift); the width and sign are taken from it.
         """
         name = self._fresh("requant", name)
-        xt = self._type(x)
+        xt = self._int_type(x, "Requantize", name)
         fmt = IntFormat(out_fmt.width, out_fmt.signed, xt.fmt.frac - shift)
         self._nodes.append(Requantize(name=name, input=x, shift=shift, rounding=Rounding(rounding),
                                       out=TensorType(xt.shape, fmt)))
@@ -73,6 +82,25 @@ class GraphBuilder:
     def relu(self, x: str, *, name: str | None = None) -> str:
         name = self._fresh("relu", name)
         self._nodes.append(Relu(name=name, input=x, out=self._type(x)))
+        return name
+
+    def float_dense(self, x: str, weights, bias=None, *, acc_fmt: FloatFormat,
+                    norm: ApproxNorm = ApproxNorm.exact(), name: str | None = None) -> str:
+        """Float dense layer: ``weights`` (out, in) and ``bias`` (out,) are *codes* (bit
+        patterns; ``sim.golden.fp.from_float`` makes them), weights in the input's format,
+        bias in ``acc_fmt`` (+0 if omitted).  Each output chains one multiply-add per input
+        element, in order, with normalization ``norm``."""
+        name = self._fresh("float_dense", name)
+        weights = frozen_array(weights)
+        bias = frozen_array([0] * weights.shape[0] if bias is None else bias)
+        self._nodes.append(FloatDense(name=name, input=x, weights=weights, bias=bias, norm=norm,
+                                      out=TensorType((weights.shape[0],), acc_fmt)))
+        return name
+
+    def float_convert(self, x: str, fmt: FloatFormat, *, name: str | None = None) -> str:
+        """Round to ``fmt`` (nearest, ties to even)."""
+        name = self._fresh("convert", name)
+        self._nodes.append(FloatConvert(name=name, input=x, out=TensorType(self._type(x).shape, fmt)))
         return name
 
     def build(self, outputs: list[str]) -> Graph:

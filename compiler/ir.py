@@ -14,6 +14,12 @@ Integer semantics (the golden interpreter in ``neurogate.sim.golden`` is their s
   ``out.fmt`` (hls4ml's ``AP_RND``/``AP_TRN`` with ``AP_SAT``).
 * ``Relu``: ``max(x, 0)``.
 * ``DenseLayer``: the three above fused, made by ``passes.fuse_dense_layers``.
+* ``FloatDense``: floating point (values are *codes*, bit patterns of a ``FloatFormat``):
+  for each output, ``acc <- fma(acc, x[k], W[n, k])`` for ``k = 0, 1, ...`` starting
+  from the bias, each step one multiply-add unit with normalization ``norm`` (exact,
+  or one of the approximate settings of ``hw.fp.format.ApproxNorm``).  This is the
+  chaining order of the floating-point systolic array.
+* ``FloatConvert``: round to nearest, ties to even, into another float format.
 """
 
 from __future__ import annotations
@@ -24,7 +30,10 @@ from typing import Union
 
 import numpy as np
 
+from ..hw.fp.format import ApproxNorm, FloatFormat
 from .formats import IntFormat
+
+NumberFormat = Union[IntFormat, FloatFormat]
 
 
 class IRError(ValueError):
@@ -41,7 +50,7 @@ class Rounding(enum.Enum):
 @dataclass(frozen=True)
 class TensorType:
     shape: tuple[int, ...]
-    fmt: IntFormat
+    fmt: NumberFormat
 
     @property
     def size(self) -> int:
@@ -129,7 +138,32 @@ class DenseLayer:
         return (self.input,)
 
 
-Node = Union[Input, Dense, Requantize, Relu, DenseLayer]
+@dataclass(frozen=True, eq=False)
+class FloatDense:
+    name: str
+    input: str
+    weights: np.ndarray   # (out, in) codes in the input's float format
+    bias: np.ndarray      # (out,) codes in the accumulator format (+0 is code 0)
+    norm: ApproxNorm
+    out: TensorType       # its fmt is the accumulator format
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+
+@dataclass(frozen=True, eq=False)
+class FloatConvert:
+    name: str
+    input: str
+    out: TensorType
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+
+Node = Union[Input, Dense, Requantize, Relu, DenseLayer, FloatDense, FloatConvert]
 
 
 @dataclass(frozen=True, eq=False)

@@ -6,8 +6,10 @@ import re
 
 import numpy as np
 
+from ..hw.fp.format import ApproxNorm, FloatFormat
 from .formats import IntFormat
-from .ir import Dense, DenseLayer, Graph, Input, IRError, Relu, Requantize, Rounding, TensorType
+from .ir import (Dense, DenseLayer, FloatConvert, FloatDense, Graph, Input, IRError, Relu,
+                 Requantize, Rounding, TensorType)
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -45,6 +47,33 @@ def _check_requant(node, acc: IntFormat, shift: int, rounding, out: IntFormat):
         raise IRError(f"{node.name}: output frac must be {acc.frac - shift}, not {out.frac}")
 
 
+def _check_codes(node, field: str, codes: np.ndarray, fmt: FloatFormat, shape: tuple[int, ...]):
+    if codes.shape != shape:
+        raise IRError(f"{node.name}: {field} has shape {codes.shape}, expected {shape}")
+    limit = 1 << (1 + fmt.exp_bits + fmt.man_bits)
+    if codes.size and (codes.min() < 0 or codes.max() >= limit):
+        raise IRError(f"{node.name}: {field} must be codes of {fmt.describe()} (0 to {limit - 1})")
+
+
+def _check_float_dense(node, x: TensorType):
+    if not isinstance(x.fmt, FloatFormat) or len(x.shape) != 1:
+        raise IRError(f"{node.name}: float dense takes a float vector, not {x.shape} of "
+                      f"{x.fmt.describe()}")
+    acc = node.out.fmt
+    if not isinstance(acc, FloatFormat):
+        raise IRError(f"{node.name}: the accumulator must be a float format")
+    if acc.man_bits < x.fmt.man_bits or acc.exp_bits < x.fmt.exp_bits:
+        raise IRError(f"{node.name}: accumulator {acc.describe()} is narrower than the inputs "
+                      f"{x.fmt.describe()}")
+    if not isinstance(node.norm, ApproxNorm):
+        raise IRError(f"{node.name}: norm must be an ApproxNorm, not {node.norm!r}")
+    n = node.weights.shape[0] if node.weights.ndim == 2 else 0
+    _check_codes(node, "weights", node.weights, x.fmt, (n, x.shape[0]))
+    _check_codes(node, "bias", node.bias, acc, (n,))
+    if node.out.shape != (n,):
+        raise IRError(f"{node.name}: out shape must be ({n},)")
+
+
 def verify(graph: Graph) -> Graph:
     """Raise ``IRError`` naming the first broken invariant; return the graph unchanged."""
     if not graph.nodes:
@@ -58,11 +87,16 @@ def verify(graph: Graph) -> Graph:
         for src in node.inputs:
             if src not in seen:
                 raise IRError(f"{node.name}: reads {src!r}, which is not defined before it")
-        if not isinstance(node.out, TensorType) or not isinstance(node.out.fmt, IntFormat):
-            raise IRError(f"{node.name}: out must be a TensorType with an IntFormat")
+        if not isinstance(node.out, TensorType) or not isinstance(node.out.fmt,
+                                                                 (IntFormat, FloatFormat)):
+            raise IRError(f"{node.name}: out must be a TensorType with an IntFormat or FloatFormat")
         if any(not isinstance(d, int) or d < 1 for d in node.out.shape):
             raise IRError(f"{node.name}: shape must be positive integers, not {node.out.shape}")
         x = seen[node.inputs[0]] if node.inputs else None
+        integer_op = isinstance(node, (Dense, Requantize, Relu, DenseLayer))
+        if integer_op and not isinstance(x.fmt, IntFormat):
+            raise IRError(f"{node.name}: {type(node).__name__} takes integers, not "
+                          f"{x.fmt.describe()} (use FloatDense / FloatConvert)")
         if isinstance(node, Input):
             pass
         elif isinstance(node, Dense):
@@ -81,6 +115,13 @@ def verify(graph: Graph) -> Graph:
             _check_requant(node, node.acc_fmt, node.shift, node.rounding, node.out.fmt)
             if node.out.shape != (node.weights.shape[0],):
                 raise IRError(f"{node.name}: out shape must be ({node.weights.shape[0]},)")
+        elif isinstance(node, FloatDense):
+            _check_float_dense(node, x)
+        elif isinstance(node, FloatConvert):
+            if not isinstance(x.fmt, FloatFormat) or not isinstance(node.out.fmt, FloatFormat):
+                raise IRError(f"{node.name}: float convert goes from a float format to another")
+            if node.out.shape != x.shape:
+                raise IRError(f"{node.name}: float convert keeps the shape {x.shape}")
         else:
             raise IRError(f"{node.name}: unknown node kind {type(node).__name__}")
         seen[node.name] = node.out
