@@ -8,7 +8,7 @@ export YOWASP_CACHE_DIR ?= $(HOME)/.cache/yowasp
 MODEL   ?= models/mlp_digits.py
 ARRAY   ?= 8x8
 TARGET  ?= ecp5-85k
-OUT     ?= build/$(basename $(notdir $(MODEL)))
+OUT     ?= build/$(basename $(notdir $(MODEL)))_$(ARRAY)_$(TARGET)
 VECTORS ?= 200
 
 .PHONY: setup test demo rtl sim synth-ice40 synth-ecp5 asic-area report bench blocks-report clean
@@ -30,23 +30,27 @@ demo: $(STAMP)
 	$(BIN)/neurogate synth build/mlp
 	$(BIN)/neurogate report build/mlp
 
+# The build folder is named after model, array and target; the flows below reuse it and
+# recompile only when the model file changed.  `make rtl` always recompiles.
+$(OUT)/design.json: $(MODEL) | $(STAMP)
+	$(BIN)/neurogate compile $(MODEL) --target $(TARGET) --array $(ARRAY) --out $(OUT)
+
 rtl: $(STAMP)
 	$(BIN)/neurogate compile $(MODEL) --target $(TARGET) --array $(ARRAY) --out $(OUT)
 
-sim: rtl
+sim: $(OUT)/design.json
 	$(BIN)/neurogate verify $(OUT) --vectors $(VECTORS)
 
-synth-ice40: $(STAMP)
-	$(BIN)/neurogate compile $(MODEL) --target ice40-up5k --array $(ARRAY) --out $(OUT)-ice40
-	$(BIN)/neurogate synth $(OUT)-ice40
+synth-ecp5: $(OUT)/design.json
+	$(BIN)/neurogate synth $(OUT) $(if $(filter ecp5-%,$(TARGET)),,--target ecp5-85k)
 
-synth-ecp5: rtl
-	$(BIN)/neurogate synth $(OUT)
+synth-ice40: $(OUT)/design.json
+	$(BIN)/neurogate synth $(OUT) --target ice40-up5k
 
-asic-area: rtl
+asic-area: $(OUT)/design.json
 	$(BIN)/neurogate synth $(OUT) --asic
 
-report:
+report: $(OUT)/design.json
 	$(BIN)/neurogate report $(OUT)
 
 bench: $(STAMP)

