@@ -40,6 +40,17 @@ class IntegerArithmetic:
         return (acc.as_signed() + addend.as_signed())[: self.acc_bits].as_signed()
 
     @staticmethod
+    def shift_keeping_round_bit(value: Value, shift: Value) -> Value:
+        """``floor(value * 2 / 2**shift)``: the shifted value with one fraction bit kept."""
+        return ((value.as_signed() << 1) >> shift).as_signed()
+
+    @staticmethod
+    def finish_round(kept: Value, half_up: Value) -> Value:
+        """From ``shift_keeping_round_bit``: ``(kept + half_up) >> 1``, which equals golden
+        ``round_shift`` (``(v + 2**(s-1)) >> s == (floor(v / 2**(s-1)) + 1) >> 1``)."""
+        return ((kept.as_signed() + half_up)[:len(kept) + 1].as_signed() >> 1).as_signed()
+
+    @staticmethod
     def round_shift(value: Value, shift: Value, half_up: Value) -> Value:
         """Golden ``arith.round_shift``: ``(value + (half_up and shift>0) << (shift-1)) >> shift``.
 

@@ -13,7 +13,8 @@ from .arith import IntegerArithmetic
 class Requantizer(wiring.Component):
     """``o = saturate(round_shift(i, shift, half_up), lo, hi)``, one value per cycle.
 
-    Two pipeline stages; the whole pipeline holds when ``o`` is not ready.  ``shift``,
+    Three pipeline stages (input register; shift keeping the rounding bit; round and
+    saturate); the whole pipeline holds when ``o`` is not ready.  ``shift``,
     ``half_up``, ``lo`` and ``hi`` are quasi-static (change them only while empty).
     ReLU is ``lo = max(lo, 0)``.
 
@@ -40,20 +41,27 @@ class Requantizer(wiring.Component):
 
     @property
     def latency(self) -> int:
-        return 2
+        return 3
 
     def elaborate(self, platform):
         m = Module()
         advance = ~self.o.valid | self.o.ready
         m.d.comb += self.i.ready.eq(advance)
 
-        shifted = Signal(signed(self.in_bits + 1))
-        shifted_valid = Signal()
+        # Registering the input keeps the producer's output mux off the shifter's path;
+        # splitting the rounding add from the barrel shift halves the logic per stage.
+        held = Signal(signed(self.in_bits))
+        held_valid = Signal()
+        kept = Signal(signed(self.in_bits + 1))
+        kept_valid = Signal()
         with m.If(advance):
             m.d.sync += [
-                shifted.eq(IntegerArithmetic.round_shift(self.i.payload, self.shift, self.half_up)),
-                shifted_valid.eq(self.i.valid),
-                self.o.payload.eq(IntegerArithmetic.saturate(shifted, self.lo, self.hi)),
-                self.o.valid.eq(shifted_valid),
+                held.eq(self.i.payload),
+                held_valid.eq(self.i.valid),
+                kept.eq(IntegerArithmetic.shift_keeping_round_bit(held, self.shift)),
+                kept_valid.eq(held_valid),
+                self.o.payload.eq(IntegerArithmetic.saturate(
+                    IntegerArithmetic.finish_round(kept, self.half_up), self.lo, self.hi)),
+                self.o.valid.eq(kept_valid),
             ]
         return m

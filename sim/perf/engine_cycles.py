@@ -9,7 +9,7 @@ Amaranth-simulator counts):
 * one chunk is issued per cycle, except that a tile's last chunk waits until fewer than
   ``tile_banks`` tiles hold a collector bank (from that issue until the bank is emptied);
 * a tile's sums are in its bank ``cols + 4`` cycles after its last chunk is issued;
-  banks drain in order, one row per cycle, and each value leaves the requantizer 2
+  banks drain in order, one row per cycle, and each value leaves the requantizer 3
   cycles later;
 * the next layer issues its first chunk 3 cycles after the previous layer's last output.
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ...hw.program import Program
 
-REQUANT_LATENCY = 2
+REQUANT_LATENCY = 3
 LAYER_SWITCH = 3
 
 
