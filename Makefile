@@ -58,5 +58,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/compile_time.py
 	$(BIN)/python bench/timing.py
 
+# Accuracy and synthesis tables of the low-bit and non-linear blocks -> docs/blocks.md
+# (about 20 minutes: every block through yosys and nextpnr).
+blocks-report: $(STAMP)
+	$(BIN)/python bench/blocks_report.py
+
 clean:
 	rm -rf build sim_build bench/out

@@ -14,7 +14,7 @@ from amaranth.hdl import Module, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ...compiler.formats import check_int
+from ...compiler.formats import check_int, signed_width_for
 from ..arith import IntegerArithmetic
 
 MODES = ("xnor", "and")
@@ -123,12 +123,18 @@ class BinaryArray(wiring.Component):
         """Cycles from column 0's operands to the row results (one register per column)."""
         return self.cols
 
+    def column_bits(self, c: int) -> int:
+        """Partial-sum width after column ``c``: ``|sum| <= (c + 1) * width``, at most
+        ``acc_bits`` (below it nothing wraps, so sign extension is exact)."""
+        reach = (c + 1) * self.width
+        return min(self.acc_bits, signed_width_for(-reach, reach))
+
     def elaborate(self, platform):
         m = Module()
         for r in range(self.rows):
             psum = 0
             for c in range(self.cols):
-                pe = BinaryPE(width=self.width, acc_bits=self.acc_bits, mode=self.mode)
+                pe = BinaryPE(width=self.width, acc_bits=self.column_bits(c), mode=self.mode)
                 m.submodules[f"pe_{r}_{c}"] = pe
                 m.d.comb += [
                     pe.act.eq(self.act[c]),

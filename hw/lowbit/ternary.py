@@ -14,7 +14,7 @@ from amaranth.hdl import Module, Mux, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ...compiler.formats import check_int
+from ...compiler.formats import check_int, signed_width_for
 from ..arith import IntegerArithmetic
 
 
@@ -97,12 +97,21 @@ class TernaryArray(wiring.Component):
         """Cycles from column 0's operands to the row results (one register per column)."""
         return self.cols
 
+    def column_bits(self, c: int) -> int:
+        """Partial-sum width after column ``c``: what ``c + 1`` terms of ``+-act`` can
+        reach, at most ``acc_bits``.  Below ``acc_bits`` no wrap can happen, so the
+        sign-extended result equals the ``acc_bits`` sum; at ``acc_bits`` it wraps the
+        same way.  This halves the adders and registers of an int8 array with a 32-bit
+        accumulator (a chunk of 8 columns reaches 12 bits)."""
+        reach = (c + 1) << (self.act_bits - 1)
+        return min(self.acc_bits, signed_width_for(-reach, reach))
+
     def elaborate(self, platform):
         m = Module()
         for r in range(self.rows):
             psum = 0
             for c in range(self.cols):
-                pe = TernaryPE(act_bits=self.act_bits, acc_bits=self.acc_bits)
+                pe = TernaryPE(act_bits=self.act_bits, acc_bits=self.column_bits(c))
                 m.submodules[f"pe_{r}_{c}"] = pe
                 m.d.comb += [
                     pe.act.eq(self.act[c]),

@@ -13,11 +13,10 @@ import os
 from pathlib import Path
 
 import cocotb
-from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import RisingEdge
 
 from ...hw.program import pack_lanes, unpack_lanes
-from .streams import CycleCounter, StreamDriver, StreamMonitor
+from .streams import CycleCounter, StreamDriver, StreamMonitor, start_clock_and_reset
 
 
 class EngineTB:
@@ -36,10 +35,7 @@ class EngineTB:
         self.sent_cycles: list[int] = []
 
     async def start(self) -> None:
-        Clock(self.dut.clk, 10, unit="ns").start()
-        self.dut.rst.value = 1
-        await ClockCycles(self.dut.clk, 3)
-        self.dut.rst.value = 0
+        await start_clock_and_reset(self.dut, cycles=3)
         cocotb.start_soon(self.counter.run())
         cocotb.start_soon(self.monitor.run(self._on_word))
         await RisingEdge(self.dut.clk)

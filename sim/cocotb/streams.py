@@ -9,7 +9,18 @@ from __future__ import annotations
 
 import random
 
-from cocotb.triggers import ReadOnly, RisingEdge
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+
+
+async def start_clock_and_reset(dut, *, quiet=(), cycles: int = 2, period_ns: int = 10) -> None:
+    """Start ``dut.clk``, hold ``dut.rst`` for ``cycles`` cycles with the ``quiet`` inputs at 0."""
+    Clock(dut.clk, period_ns, unit="ns").start()
+    dut.rst.value = 1
+    for signal in quiet:
+        signal.value = 0
+    await ClockCycles(dut.clk, cycles)
+    dut.rst.value = 0
 
 
 class StreamDriver:

@@ -16,7 +16,8 @@ def run_skewed(dut, act_fields, weight_fields, *, act_width: int, weight_width: 
     """Present chunk ``k``'s column ``c`` operands at cycle ``k + c``; read chunk ``k``'s
     row results at cycle ``k + dut.latency``.  Fields are per column, already integers
     (signed activations are masked here).  Returns ``(chunks, rows)`` int64."""
-    act_fields, weight_fields = np.asarray(act_fields, dtype=object), np.asarray(weight_fields, dtype=object)
+    act_fields = np.asarray(act_fields, dtype=object)
+    weight_fields = np.asarray(weight_fields, dtype=object)
     chunks, cols = act_fields.shape
     rows, acc_bits = dut.rows, dut.acc_bits
     results = []
@@ -47,3 +48,4 @@ def run_skewed(dut, act_fields, weight_fields, *, act_width: int, weight_width: 
 @pytest.fixture
 def skewed():
     return run_skewed
+

@@ -65,3 +65,19 @@ def test_extremes(skewed, mode):
         np.testing.assert_equal(got, [[full] * 2, [-full] * 2, [-full] * 2, [full] * 2])
     else:  # a=1,w=+1 ; a=0 ; a=1,w=-1 ; a=0
         np.testing.assert_equal(got, [[full] * 2, [0] * 2, [-full] * 2, [0] * 2])
+
+
+@pytest.mark.parametrize("mode", ["xnor", "and"])
+def test_narrow_accumulator_wraps_like_golden(skewed, mode):
+    rng = np.random.default_rng(9)
+    act = np.ones((4, 3, 33), int) if mode == "xnor" else rng.integers(0, 2, size=(4, 3, 33))
+    weights = np.ones((4, 3, 2, 33), int)
+    weights[1:] = rng.integers(0, 2, size=(3, 3, 2, 33))
+    got = _run(skewed, 2, 3, 33, act, weights, mode, acc_bits=6)  # |sums| up to 99
+    assert got.min() >= -32 and got.max() <= 31
+
+
+def test_partial_sums_carry_only_reachable_bits():
+    dut = BinaryArray(rows=1, cols=4, width=32, acc_bits=16)
+    assert [dut.column_bits(c) for c in range(4)] == [7, 8, 8, 9]
+    assert BinaryArray(rows=1, cols=4, width=32, acc_bits=8).column_bits(3) == 8

@@ -78,3 +78,10 @@ def test_reserved_code_acts_as_zero(skewed):
     # column 0: row 0 code 10 (reserved), row 1 code 01; column 1: row 0 01, row 1 11
     got = skewed(dut, [[5, 7]], [[0b01_10, 0b11_01]], act_width=8, weight_width=4)
     np.testing.assert_equal(got, [[7, 5 - 7]])
+
+
+def test_partial_sums_carry_only_reachable_bits():
+    dut = TernaryArray(rows=8, cols=8, act_bits=8, acc_bits=32)
+    # |sum of c+1 int8 terms| <= (c+1) * 128: 9 bits after one column, 12 after eight
+    assert [dut.column_bits(c) for c in range(8)] == [9, 10, 10, 11, 11, 11, 11, 12]
+    assert TernaryArray(rows=1, cols=8, act_bits=8, acc_bits=10).column_bits(7) == 10

