@@ -11,7 +11,7 @@ TARGET  ?= ecp5-85k
 OUT     ?= build/$(basename $(notdir $(MODEL)))_$(ARRAY)_$(TARGET)
 VECTORS ?= 200
 
-.PHONY: setup test demo rtl sim synth-ice40 synth-ecp5 asic-area report bench blocks-report clean
+.PHONY: setup test demo rtl sim synth-ice40 synth-ecp5 asic-area report bench blocks-report fp-study clean
 
 setup: $(STAMP)
 
@@ -62,6 +62,12 @@ bench: $(STAMP)
 # (about 20 minutes: every block through yosys and nextpnr).
 blocks-report: $(STAMP)
 	$(BIN)/python bench/blocks_report.py
+
+# Exact vs approximate-normalization float units: area, toggles, accuracy, Fmax
+# -> docs/fp-study.md and docs/fp-study.png (a few minutes).
+fp-study: $(STAMP)
+	$(BIN)/pip install --quiet "matplotlib>=3.8"
+	$(BIN)/python bench/fp_study.py
 
 clean:
 	rm -rf build sim_build bench/out

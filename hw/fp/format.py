@@ -182,11 +182,17 @@ class ApproxNorm:
     sticky : bool
         ``True``: the bits of Y shifted out of the window are ORed into bit 0 (jamming),
         which makes the rounding exact.  ``False``: they are dropped (truncated).
+    product_norm : bool
+        ``True``: the product is fully normalized (a leading-zero count and shift, needed
+        only when an operand is subnormal).  ``False``: only the 1-bit ``[1, 4)``
+        adjustment is built; a product whose two top bits are both zero (possible only
+        with a subnormal operand) counts as a zero of the product's sign.
     """
 
     lz_window: int | None = None
     guard_bits: int = 3
     sticky: bool = True
+    product_norm: bool = True
 
     def __post_init__(self):
         if self.lz_window is not None:
@@ -194,14 +200,17 @@ class ApproxNorm:
         check_int("guard bits", self.guard_bits, low=1, high=3)
         if not isinstance(self.sticky, bool):
             raise ValueError(f"sticky must be True or False, not {self.sticky!r}")
+        if not isinstance(self.product_norm, bool):
+            raise ValueError(f"product_norm must be True or False, not {self.product_norm!r}")
 
     @classmethod
-    def exact(cls) -> "ApproxNorm":
+    def exact(cls) -> ApproxNorm:
         return cls()
 
     @property
     def is_exact(self) -> bool:
-        return self.lz_window is None and self.guard_bits == 3 and self.sticky
+        return (self.lz_window is None and self.guard_bits == 3 and self.sticky
+                and self.product_norm)
 
     def describe(self) -> str:
         if self.is_exact:
@@ -210,7 +219,11 @@ class ApproxNorm:
                  f"g{self.guard_bits}"]
         if not self.sticky:
             parts.append("nosticky")
+        if not self.product_norm:
+            parts.append("noprenorm")
         return "-".join(parts)
 
+
+EXACT = ApproxNorm()
 
 PRESETS = {"bf16": BF16, "fp16": FP16, "fp32": FP32, "fp8_e4m3": FP8_E4M3, "fp8_e5m2": FP8_E5M2}

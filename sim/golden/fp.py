@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...hw.fp.format import ApproxNorm, FloatFormat
+from ...hw.fp.format import EXACT, ApproxNorm, FloatFormat
 
 
 def _i64(x) -> np.ndarray:
@@ -88,7 +88,7 @@ def window_bits(in_fmt: FloatFormat, acc_fmt: FloatFormat, norm: ApproxNorm) -> 
 
 
 def fma(acc, a, b, *, in_fmt: FloatFormat, acc_fmt: FloatFormat,
-        norm: ApproxNorm = ApproxNorm.exact()) -> np.ndarray:
+        norm: ApproxNorm = EXACT) -> np.ndarray:
     """``acc + a * b`` on codes (``a``, ``b`` in ``in_fmt``; ``acc`` and result in
     ``acc_fmt``), broadcast, as the hardware computes it for ``norm``."""
     pi, pa, ma = in_fmt.precision, acc_fmt.precision, acc_fmt.man_bits
@@ -102,6 +102,8 @@ def fma(acc, a, b, *, in_fmt: FloatFormat, acc_fmt: FloatFormat,
     # step 1: exact product, normalized so its leading one is bit 2*pi-1 (weight 2**ep)
     p = ua["sig"] * ub["sig"]
     sp = ua["sign"] ^ ub["sign"]
+    if not norm.product_norm:
+        p = np.where((p >> (2 * pi - 2)) == 0, 0, p)  # below [1, 4): a zero product
     lzp = 2 * pi - bit_length(p)
     pn = (p << np.minimum(lzp, 2 * pi)) & ((1 << (2 * pi)) - 1)
     ep = ua["exp"] + ub["exp"] + 1 - lzp
@@ -124,7 +126,7 @@ def fma(acc, a, b, *, in_fmt: FloatFormat, acc_fmt: FloatFormat,
     s = np.abs(total)
     sr = sx ^ (total < 0)
 
-    # step 4: normalize; the left shift never takes the exponent below emin (subnormals)
+    # steps 4-5: normalize; the left shift never takes the exponent below emin (subnormals)
     cap = ex + 1 - acc_fmt.emin
     if norm.lz_window is None:
         shift = np.minimum(w - bit_length(s), cap)
@@ -137,7 +139,7 @@ def fma(acc, a, b, *, in_fmt: FloatFormat, acc_fmt: FloatFormat,
     sn = (s << np.where(deep, 0, shift)) & ((np.int64(1) << w) - 1)
     er = ex + 1 - shift
 
-    # step 5: round to nearest even, pack (the carry of the increment reaches the exponent)
+    # step 6: round to nearest even, pack (the carry of the increment reaches the exponent)
     r = w - pa
     sig = sn >> r
     rb = (sn >> (r - 1)) & 1
@@ -169,7 +171,7 @@ def fma(acc, a, b, *, in_fmt: FloatFormat, acc_fmt: FloatFormat,
 
 
 def matmul_chain(a, b, *, in_fmt: FloatFormat, acc_fmt: FloatFormat,
-                 norm: ApproxNorm = ApproxNorm.exact(), init=None) -> np.ndarray:
+                 norm: ApproxNorm = EXACT, init=None) -> np.ndarray:
     """``C[i, j]``: the chain ``acc <- fma(acc, a[i, k], b[k, j])`` for ``k = 0, 1, ...``
     starting from ``init[i, j]`` (default +0), the order of the systolic array."""
     a, b = _i64(a), _i64(b)
