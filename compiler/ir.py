@@ -70,6 +70,14 @@ def frozen_array(values) -> np.ndarray:
     return array
 
 
+class _ReadsOne:
+    """A node reading exactly one value, named by its ``input`` field."""
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+
 @dataclass(frozen=True, eq=False)
 class Input:
     name: str
@@ -81,7 +89,7 @@ class Input:
 
 
 @dataclass(frozen=True, eq=False)
-class Dense:
+class Dense(_ReadsOne):
     name: str
     input: str
     weights: np.ndarray   # (out_features, in_features), integers in weight_fmt
@@ -89,37 +97,25 @@ class Dense:
     weight_fmt: IntFormat
     out: TensorType       # the accumulator: its fmt.width is the wrap width
 
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
 
 @dataclass(frozen=True, eq=False)
-class Requantize:
+class Requantize(_ReadsOne):
     name: str
     input: str
     shift: int
     rounding: Rounding
     out: TensorType
 
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
 
 @dataclass(frozen=True, eq=False)
-class Relu:
+class Relu(_ReadsOne):
     name: str
     input: str
     out: TensorType
 
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
 
 @dataclass(frozen=True, eq=False)
-class DenseLayer:
+class DenseLayer(_ReadsOne):
     """Dense, then requantize, then (optionally) ReLU: one pass of the matrix engine."""
 
     name: str
@@ -133,13 +129,9 @@ class DenseLayer:
     relu: bool
     out: TensorType
 
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
 
 @dataclass(frozen=True, eq=False)
-class FloatDense:
+class FloatDense(_ReadsOne):
     name: str
     input: str
     weights: np.ndarray   # (out, in) codes in the input's float format
@@ -147,20 +139,12 @@ class FloatDense:
     norm: ApproxNorm
     out: TensorType       # its fmt is the accumulator format
 
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
 
 @dataclass(frozen=True, eq=False)
-class FloatConvert:
+class FloatConvert(_ReadsOne):
     name: str
     input: str
     out: TensorType
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
 
 
 Node = Union[Input, Dense, Requantize, Relu, DenseLayer, FloatDense, FloatConvert]
