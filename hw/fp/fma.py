@@ -4,10 +4,11 @@ The datapath is six combinational steps; ``stages`` registers are spread over th
 last always registers the result).  ``neurogate.sim.golden.fp.fma`` is the same
 computation in NumPy, step for step, for every ``ApproxNorm`` setting:
 
-1. decode ``a``, ``b``, ``acc``; exact significand product; special-value outcome;
-2. normalize the product (its leading one to the top; a 1-bit decision when the input
-   format has no subnormals); pick X, the operand with the larger exponent; exponent
-   difference ``d``, clamped;
+1. decode ``a``, ``b``, ``acc``; normalize subnormal input significands (narrow
+   leading-zero counts beside the decoder); exact significand product; special values;
+2. normalize the product (its leading one to the top: a 1-bit decision, because step 1
+   already normalized subnormal inputs); pick X, the operand with the larger exponent;
+   exponent difference ``d``, clamped;
 3. align Y by ``d`` (with sticky jamming unless disabled), add or subtract, magnitude;
 4. leading-zero count (the whole window, or only ``lz_window`` bits) and the shift amount,
    never taking the exponent below the accumulator's smallest so subnormals come out aligned;
@@ -120,9 +121,23 @@ class FloatMultiplyAdd(wiring.Component):
         return {"sign": sign, "sig": sig, "exp": exp, "nan": nan, "inf": inf,
                 "zero": (sig == 0) & ~nan & ~inf}
 
+    @property
+    def _prenormalize(self) -> bool:
+        """Whether inputs may be subnormal and the product is normalized fully: then the
+        inputs are normalized before the multiplier, so the product lies in [1, 4)."""
+        return self.in_fmt.subnormals and self.norm.product_norm
+
+    def _normalized(self, u):
+        # Same product and exponent as normalizing the product afterwards (both exact),
+        # but the leading-zero count works on the narrow inputs, off step 2's path.
+        if not self._prenormalize:
+            return u
+        lz = leading_zeros(u["sig"])
+        return {**u, "sig": (u["sig"] << lz)[:len(u["sig"])], "exp": u["exp"] - lz}
+
     def _step1(self, v):
-        ua = self._decode(self.a.as_value(), self.in_fmt)
-        ub = self._decode(self.b.as_value(), self.in_fmt)
+        ua = self._normalized(self._decode(self.a.as_value(), self.in_fmt))
+        ub = self._normalized(self._decode(self.b.as_value(), self.in_fmt))
         uc = self._decode(self.acc.as_value(), self.acc_fmt)
         p_inf = ua["inf"] | ub["inf"]
         sp = ua["sign"] ^ ub["sign"]
@@ -137,17 +152,19 @@ class FloatMultiplyAdd(wiring.Component):
         p = v["p"]
         if not self.norm.product_norm:
             p = Mux(p[pw - 2:] == 0, 0, p)  # below [1, 4): a zero product
-        if self.in_fmt.subnormals and self.norm.product_norm:
-            lzp = leading_zeros(p)
-        else:
-            lzp = ~p[pw - 1]  # product of normals lies in [1, 4): one bit decides
+        lzp = ~p[pw - 1]  # product of normalized significands lies in [1, 4): one bit decides
         pn = (p << lzp)[:pw]
         ep = v["eab"] - lzp
         xp = Cat(Const(0, self.n - pw), pn)
         xc = Cat(Const(0, self.n - self.acc_fmt.precision), v["sigc"])
-        swap = (p != 0) & (ep > v["ec"])
-        ex = Mux(swap, ep, v["ec"])
-        diff = Mux(swap, ep - v["ec"], v["ec"] - ep)
+        # lzp is one bit, so ep - ec and ec - ep are chosen between differences computed
+        # side by side from the registered exponents, not subtracted after lzp (timing).
+        eab, ec = v["eab"], v["ec"]
+        ep_minus_ec = Mux(lzp, eab - 1 - ec, eab - ec)
+        ec_minus_ep = Mux(lzp, ec - eab + 1, ec - eab)
+        swap = (p != 0) & (ep_minus_ec > 0)
+        ex = Mux(swap, ep, ec)
+        diff = Mux(swap, ep_minus_ec, ec_minus_ep)
         limit = self.n + self.norm.guard_bits
         d = Mux(diff < 0, 0, Mux(diff > limit, limit, diff))
         return {"x": Mux(swap, xp, xc), "y": Mux(swap, xc, xp), "ex": ex,
@@ -166,10 +183,13 @@ class FloatMultiplyAdd(wiring.Component):
             gone = Cat(*(yw[i] & (v["d"] > i) for i in range(len(yw))))
             ya = Cat(ya[0] | gone.any(), ya[1:])
         xw = Cat(Const(0, g), v["x"])
-        total = Mux(v["sx"] != v["sy"], xw - ya, xw + ya)
-        s = abs(total)[:self.w]
+        # |x - y| as a choice between x - y and y - x computed side by side: one carry
+        # chain deep instead of a subtraction followed by a negation (ECP5 timing).
+        x_minus_y, y_minus_x = xw - ya, ya - xw
+        negative = (v["sx"] != v["sy"]) & (x_minus_y < 0)
+        s = Mux(v["sx"] != v["sy"], Mux(negative, y_minus_x, x_minus_y), xw + ya)[:self.w]
         # exponent arithmetic of step 4 done here, off its critical path (ECP5 timing)
-        return {"s": s, "sr": v["sx"] ^ (total < 0), "ex1": v["ex"] + 1,
+        return {"s": s, "sr": v["sx"] ^ negative, "ex1": v["ex"] + 1,
                 "cap": v["ex"] + 1 - self.acc_fmt.emin,
                 **{k: v[k] for k in ("both_zero", "sp", "sc", "nan", "inf", "inf_sign")}}
 
