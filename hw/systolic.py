@@ -49,16 +49,24 @@ class SystolicArray(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        for r in range(self.rows):
-            psum = 0
-            for c in range(self.cols):
-                pe = ProcessingElement(**self._pe_args)
-                m.submodules[f"pe_{r}_{c}"] = pe
-                m.d.comb += [
-                    pe.act.eq(self.act[c]),
-                    pe.weight.eq(self.weight[c][r]),
-                    pe.psum_in.eq(psum),
-                ]
-                psum = pe.psum_out
-            m.d.comb += self.result[r].eq(psum)
+        chain_pes(m, self, make_pe=lambda c: ProcessingElement(**self._pe_args),
+                  feed_weight=lambda pe, c, r: pe.weight.eq(self.weight[c][r]))
         return m
+
+
+def chain_pes(m: Module, array, *, make_pe, feed_weight) -> None:
+    """Wire ``array.rows x array.cols`` PEs the way every weight-streaming array does.
+
+    ``array.act[c]`` goes to every PE of column ``c``, partial sums run along each row from
+    ``psum_in = 0`` at column 0, and the last column's ``psum_out`` is ``array.result[r]``.
+    ``make_pe(c)`` builds the PE of column ``c`` (ports ``act``, ``psum_in``, ``psum_out``);
+    ``feed_weight(pe, c, r)`` returns the statement driving its weight input.
+    """
+    for r in range(array.rows):
+        psum = 0
+        for c in range(array.cols):
+            pe = make_pe(c)
+            m.submodules[f"pe_{r}_{c}"] = pe
+            m.d.comb += [pe.act.eq(array.act[c]), feed_weight(pe, c, r), pe.psum_in.eq(psum)]
+            psum = pe.psum_out
+        m.d.comb += array.result[r].eq(psum)

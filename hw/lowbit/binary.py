@@ -16,6 +16,7 @@ from amaranth.lib.wiring import In, Out
 
 from ...compiler.formats import check_int, signed_width_for
 from ..arith import IntegerArithmetic
+from ..systolic import chain_pes
 
 MODES = ("xnor", "and")
 
@@ -131,16 +132,7 @@ class BinaryArray(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        for r in range(self.rows):
-            psum = 0
-            for c in range(self.cols):
-                pe = BinaryPE(width=self.width, acc_bits=self.column_bits(c), mode=self.mode)
-                m.submodules[f"pe_{r}_{c}"] = pe
-                m.d.comb += [
-                    pe.act.eq(self.act[c]),
-                    pe.weight.eq(self.weight[c][r]),
-                    pe.psum_in.eq(psum),
-                ]
-                psum = pe.psum_out
-            m.d.comb += self.result[r].eq(psum)
+        chain_pes(m, self, make_pe=lambda c: BinaryPE(width=self.width, acc_bits=self.column_bits(c),
+                                                      mode=self.mode),
+                  feed_weight=lambda pe, c, r: pe.weight.eq(self.weight[c][r]))
         return m

@@ -16,6 +16,7 @@ from amaranth.lib.wiring import In, Out
 
 from ...compiler.formats import check_int, signed_width_for
 from ..arith import IntegerArithmetic
+from ..systolic import chain_pes
 
 
 class TernaryPE(wiring.Component):
@@ -108,16 +109,7 @@ class TernaryArray(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        for r in range(self.rows):
-            psum = 0
-            for c in range(self.cols):
-                pe = TernaryPE(act_bits=self.act_bits, acc_bits=self.column_bits(c))
-                m.submodules[f"pe_{r}_{c}"] = pe
-                m.d.comb += [
-                    pe.act.eq(self.act[c]),
-                    pe.code.eq(self.weight[c][2 * r:2 * r + 2]),
-                    pe.psum_in.eq(psum),
-                ]
-                psum = pe.psum_out
-            m.d.comb += self.result[r].eq(psum)
+        chain_pes(m, self, make_pe=lambda c: TernaryPE(act_bits=self.act_bits,
+                                                       acc_bits=self.column_bits(c)),
+                  feed_weight=lambda pe, c, r: pe.code.eq(self.weight[c][2 * r:2 * r + 2]))
         return m
