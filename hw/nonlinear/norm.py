@@ -1,27 +1,34 @@
-"""Row-streaming integer LayerNorm / RMSNorm with a Newton integer square root.
+"""Row-streaming integer LayerNorm / RMSNorm with an integer square root.
 
 Protocol as ``Softmax``: elements on ``i`` with ``last`` closing a row (or ``max_len``
-elements), buffered; then, once per row, ``V = n*S2 - S1**2`` (two multipliers),
-``r = isqrt(V << 2*guard)`` by Newton iteration (I-BERT IntSqrt) and ``factor =
-floor(2**M / r)``, both on one sequential divider (``div_bits`` cycles per division);
-then the row streams out at one element per clock (``c = n*x - S1``, ``c * factor``,
-round and saturate), holding under back-pressure.  See ``NormConfig`` for the numbers
-and for the zero-variance result (all zeros).
+elements), results on ``o`` in the same order and framing.  Three stages joined by FIFOs
+(``rows.py``) work on different rows at once:
 
-A row of ``n`` elements takes ``row_cycles(n, divisions) = 2 * n + divisions * (div_bits
-+ 1) + row_overhead`` cycles with an always-valid input and an always-ready output, where
-``divisions`` is the Newton step count (golden ``isqrt_newton``) plus one, or 0 for a
-zero-variance row.
+1. input: queue ``x``; accumulate ``S1 = sum(x)`` (LayerNorm only) and ``S2 = sum(x*x)``;
+2. solver, once per row: ``V = n*S2 - S1**2``, ``r = isqrt(V << 2*guard)`` digit by digit
+   (one root bit per clock; the same value as I-BERT's Newton IntSqrt, golden
+   ``isqrt_newton``), ``factor = floor(2**M / r)`` (one quotient bit per clock), or 0
+   when ``r = 0``: ``solver_cycles`` clocks per row, whatever the data;
+3. output: ``c = n*x - S1``, ``c * factor``, round and saturate, one element per clock,
+   held under back-pressure.
+
+See ``NormConfig`` for the numbers and for the zero-variance result (all zeros).  With
+``i`` always valid and ``o`` always ready a lone row of ``n`` takes ``row_cycles(n) = 2
+* n + row_overhead`` clocks from its first input transfer to the clock after its last
+output transfer; back-to-back rows of at least ``solver_cycles`` elements stream at one
+element per clock, shorter ones at one row per ``solver_cycles`` (``row_interval``).
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, memory, stream, wiring
+from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from ..arith import IntegerArithmetic
 from .config import NormConfig
+from .rows import SerialReciprocal, SerialSqrt, element_queue, row_input
 
 
 class Norm(wiring.Component):
@@ -48,130 +55,116 @@ class Norm(wiring.Component):
         })
 
     @property
-    def div_bits(self) -> int:
-        """Quotient bits (and cycles) of one division."""
-        return max(self.config.root_bits, self.config.factor_bits)
+    def root_bits(self) -> int:
+        """Bits of ``r`` (the digit-by-digit root of a ``var_bits`` value)."""
+        return (self.config.var_bits + 1) // 2
+
+    @property
+    def solver_cycles(self) -> int:
+        """Clocks per row: take the statistics, variance, square root (one clock per root
+        bit, one to see it done), reciprocal (likewise), hand over."""
+        return self.root_bits + self.config.factor_bits + 6
 
     @property
     def row_overhead(self) -> int:
-        """Measured in the tests against the RTL (see the module text)."""
-        return 6
+        """``row_cycles(n) - 2 * n`` (checked against the RTL by the tests)."""
+        return self.solver_cycles + 3
 
-    def row_cycles(self, n: int, divisions: int) -> int:
-        return 2 * n + divisions * (self.div_bits + 1) + self.row_overhead
+    def row_cycles(self, n: int) -> int:
+        """Latency of a lone row (input pass, solver, output pass)."""
+        return 2 * n + self.row_overhead
+
+    def row_interval(self, n: int) -> int:
+        """Clocks between consecutive rows of ``n`` in a back-to-back stream."""
+        return max(n, self.solver_cycles)
+
+    @property
+    def queue_depth(self) -> int:
+        """A row plus what arrives while the solver works on it."""
+        return self.config.max_len + self.solver_cycles + 8
 
     def elaborate(self, platform):
         cfg = self.config
         m = Module()
-        m.submodules.xbuf = xbuf = memory.Memory(shape=signed(cfg.in_bits), depth=cfg.max_len,
-                                                 init=[])
-        x_wr, x_rd = xbuf.write_port(), xbuf.read_port()
+        xq, xq_in, xq_out = element_queue(m, "xq", signed(cfg.in_bits), self.queue_depth)
+        stats = data.StructLayout({"n": unsigned(cfg.len_bits), "s1": signed(cfg.sum_bits),
+                                   "s2": unsigned(cfg.square_sum_bits)})
+        params = data.StructLayout({"n": unsigned(cfg.len_bits), "s1": signed(cfg.sum_bits),
+                                    "factor": unsigned(cfg.factor_bits)})
+        m.submodules.statq = statq = SyncFIFO(width=stats.size, depth=2)
+        m.submodules.parq = parq = SyncFIFO(width=params.size, depth=2)
 
-        count = Signal(range(cfg.max_len + 1))
-        ptr = Signal(range(cfg.max_len + 1))
+        # 1. Input: queue x, running n, S1, S2; the row's totals go to the solver.
+        accept, end, first = row_input(m, self.i, cfg.max_len, xq, xq_in, statq)
+        count = Signal(unsigned(cfg.len_bits))
         s1 = Signal(signed(cfg.sum_bits))
         s2 = Signal(unsigned(cfg.square_sum_bits))
+        x = self.i.payload.data
+        new_n = Mux(first, 1, count + 1)
+        new_s1 = Mux(first, 0, s1) + x if cfg.kind == "layernorm" else Const(0)
+        new_s2 = Mux(first, 0, s2) + x * x
+        stat_in = data.View(stats, statq.w_data)
+        m.d.comb += [stat_in.n.eq(new_n), stat_in.s1.eq(new_s1), stat_in.s2.eq(new_s2)]
+        with m.If(accept):
+            m.d.sync += [count.eq(new_n), s1.eq(new_s1), s2.eq(new_s2)]
+
+        # 2. Solver: variance, digit-by-digit root, reciprocal of the root.
+        m.submodules.sqrt = sqrt = SerialSqrt(value_bits=cfg.var_bits)
+        m.submodules.recip = recip = SerialReciprocal(
+            shift=cfg.norm_shift, divisor_bits=self.root_bits, quotient_bits=cfg.factor_bits)
+        stat_out, par_in = data.View(stats, statq.r_data), data.View(params, parq.w_data)
+        row_n = Signal(unsigned(cfg.len_bits))
+        row_s1 = Signal(signed(cfg.sum_bits))
+        row_s2 = Signal(unsigned(cfg.square_sum_bits))
         var = Signal(unsigned(cfg.var_bits))
-        root = Signal(unsigned(cfg.root_bits + 1))
-        factor = Signal(unsigned(cfg.factor_bits))
+        m.d.comb += [sqrt.value.eq(var), recip.divisor.eq(sqrt.root),
+                     par_in.n.eq(row_n), par_in.s1.eq(row_s1),
+                     par_in.factor.eq(Mux(sqrt.root == 0, 0, recip.quotient))]
+        with m.FSM(name="solver"):
+            with m.State("IDLE"):
+                m.d.comb += statq.r_en.eq(statq.r_rdy)
+                with m.If(statq.r_rdy):
+                    m.d.sync += [row_n.eq(stat_out.n), row_s1.eq(stat_out.s1),
+                                 row_s2.eq(stat_out.s2)]
+                    m.next = "VARIANCE"
+            with m.State("VARIANCE"):
+                m.d.sync += var.eq((row_n * row_s2 - row_s1 * row_s1) << (2 * cfg.guard))
+                m.next = "ROOT"
+            with m.State("ROOT"):
+                m.d.comb += sqrt.start.eq(1)
+                m.next = "ROOTING"
+            with m.State("ROOTING"):
+                with m.If(sqrt.done):
+                    m.d.comb += recip.start.eq(1)
+                    m.next = "DIVIDING"
+            with m.State("DIVIDING"):
+                with m.If(recip.done):
+                    m.next = "HAND_OVER"
+            with m.State("HAND_OVER"):
+                m.d.comb += parq.w_en.eq(1)
+                with m.If(parq.w_rdy):
+                    m.next = "IDLE"
 
-        # One sequential long divider: quotient = dividend // divisor over ``q`` bits,
-        # valid because every use has dividend < divisor * 2**q (see NormConfig).
-        q = self.div_bits
-        dividend_bits = max(cfg.var_bits, cfg.norm_shift + 1)
-        low = Signal(unsigned(q))                  # dividend bits still to bring down
-        rem = Signal(unsigned(cfg.root_bits + 2))      # below the divisor, then doubled
-        divisor = Signal(unsigned(cfg.root_bits + 1))
-        quotient = Signal(unsigned(q))
-        steps = Signal(range(q + 1))
-        for_root = Signal()                        # Newton step (1) or reciprocal (0)
-
-        m.d.comb += [x_wr.addr.eq(count), x_wr.data.eq(self.i.payload.data), x_rd.addr.eq(ptr)]
-
-        # Streaming pass (read, centre, multiply, round) held together by ``advance``.
-        advance = ~self.o.valid | self.o.ready
-        issue = Signal()
-        m.d.comb += x_rd.en.eq(advance)
-        read_valid, read_last = Signal(), Signal()
+        # 3. Output: centre, multiply, round and saturate; held by back-pressure.
+        par_out = data.View(params, parq.r_data)
+        hold = self.o.valid & ~self.o.ready
+        go = xq.r_rdy & parq.r_rdy & ~hold
+        m.d.comb += [xq.r_en.eq(go), parq.r_en.eq(go & xq_out.end)]
         centered = Signal(signed(cfg.centered_bits))
+        factor = Signal(unsigned(cfg.factor_bits))
         c_valid, c_last = Signal(), Signal()
         product = Signal(signed(cfg.centered_bits + cfg.factor_bits + 1))
         p_valid, p_last = Signal(), Signal()
         shift = cfg.norm_shift - cfg.guard - cfg.out_frac
         lo, hi = -(1 << (cfg.out_bits - 1)), (1 << (cfg.out_bits - 1)) - 1
-        with m.If(advance):
+        with m.If(~hold):
             m.d.sync += [
-                read_valid.eq(issue), read_last.eq(issue & (ptr == count - 1)),
-                centered.eq(count * x_rd.data - s1), c_valid.eq(read_valid), c_last.eq(read_last),
+                centered.eq(par_out.n * xq_out.data - par_out.s1), factor.eq(par_out.factor),
+                c_valid.eq(go), c_last.eq(go & xq_out.end),
                 product.eq(centered * factor), p_valid.eq(c_valid), p_last.eq(c_last),
                 self.o.payload.data.eq(IntegerArithmetic.saturate(
                     IntegerArithmetic.round_shift(product, Const(shift), Const(1)),
                     Const(lo, signed(cfg.out_bits)), Const(hi, signed(cfg.out_bits)))),
                 self.o.valid.eq(p_valid), self.o.payload.last.eq(p_last),
             ]
-
-        dividend_in = Signal(unsigned(dividend_bits))
-        divisor_in = Signal(unsigned(cfg.root_bits + 1))
-        go = Signal()
-        with m.If(go):
-            m.d.sync += [rem.eq(dividend_in >> q), low.eq(dividend_in[:q]),
-                         divisor.eq(divisor_in), quotient.eq(0), steps.eq(q)]
-
-        with m.FSM():
-            with m.State("LOAD"):
-                m.d.comb += self.i.ready.eq(1)
-                with m.If(self.i.valid):
-                    x = self.i.payload.data
-                    m.d.comb += x_wr.en.eq(1)
-                    m.d.sync += [count.eq(count + 1), s2.eq(s2 + x * x)]
-                    if cfg.kind == "layernorm":
-                        m.d.sync += s1.eq(s1 + x)
-                    with m.If(self.i.payload.last | (count == cfg.max_len - 1)):
-                        m.next = "VARIANCE"
-            with m.State("VARIANCE"):
-                m.d.sync += var.eq((count * s2 - s1 * s1) << (2 * cfg.guard))
-                m.next = "SEED"
-            with m.State("SEED"):
-                # Newton starts at 2**ceil(bits(var) / 2), at or above the root.
-                bits = Signal(range(cfg.var_bits + 1))
-                for k in range(cfg.var_bits):
-                    with m.If(var[k]):
-                        m.d.comb += bits.eq(k + 1)
-                seed = Const(1, cfg.root_bits + 1) << ((bits + 1) >> 1)
-                with m.If(var == 0):
-                    m.d.sync += [root.eq(0), factor.eq(0), ptr.eq(0)]
-                    m.next = "NORM"
-                with m.Else():
-                    m.d.sync += [root.eq(seed), for_root.eq(1)]
-                    m.d.comb += [go.eq(1), dividend_in.eq(var), divisor_in.eq(seed)]
-                    m.next = "DIVIDE"
-            with m.State("DIVIDE"):
-                shifted = Cat(low[-1], rem)
-                fits = shifted >= divisor
-                m.d.sync += [rem.eq(Mux(fits, shifted - divisor, shifted)), low.eq(low << 1),
-                             quotient.eq(Cat(fits, quotient)), steps.eq(steps - 1)]
-                with m.If(steps == 1):
-                    m.next = "DIVIDED"
-            with m.State("DIVIDED"):
-                with m.If(for_root):
-                    step = (root + quotient) >> 1
-                    with m.If(step >= root):
-                        # Converged: root is floor(sqrt(var)); now factor = 2**M // root.
-                        m.d.sync += for_root.eq(0)
-                        m.d.comb += [go.eq(1), dividend_in.eq(1 << cfg.norm_shift),
-                                     divisor_in.eq(root)]
-                    with m.Else():
-                        m.d.sync += root.eq(step)
-                        m.d.comb += [go.eq(1), dividend_in.eq(var), divisor_in.eq(step)]
-                    m.next = "DIVIDE"
-                with m.Else():
-                    m.d.sync += [factor.eq(quotient), ptr.eq(0)]
-                    m.next = "NORM"
-            with m.State("NORM"):
-                with m.If(advance & (ptr < count)):
-                    m.d.comb += issue.eq(1)
-                    m.d.sync += ptr.eq(ptr + 1)
-                with m.If(self.o.valid & self.o.ready & self.o.payload.last):
-                    m.d.sync += [count.eq(0), s1.eq(0), s2.eq(0)]
-                    m.next = "LOAD"
         return m

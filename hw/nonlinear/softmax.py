@@ -1,31 +1,35 @@
 """Row-streaming integer softmax (I-BERT i-exp or I-ViT Shiftmax), optionally BiViT-binarized.
 
 Protocol: logits arrive on ``i`` one per transfer, the row's final one flagged ``last``
-(a row also ends at ``max_len`` elements; that element is then treated as last).
-The unit buffers the row and makes three passes over it, each at one element per clock:
+(a row also ends at ``max_len`` elements; that element is then treated as last), and
+the row's probabilities leave on ``o`` in the same order and framing.  Four stages,
+joined by FIFOs (``rows.py``), work on different rows at once:
 
-1. LOAD: store ``x`` and track the row maximum (``i.ready`` is high only here);
-2. EXP: ``e = exp_unit(max - x)`` into a second buffer, summed on the way;
-   then one restoring division ``factor = floor(2**M / sum)`` (``factor_bits`` cycles)
-   and one cycle for the binarization threshold;
-3. NORM: ``p = min(round(e * factor / 2**(M - out_bits)), 2**out_bits - 1)`` streamed on
-   ``o`` with the input's row framing (``last`` on the row's final element); this pass
-   holds under back-pressure.
+1. input: queue ``x``, track the row maximum;
+2. exponent: once a row's maximum is known, ``e = exp_unit(max - x)`` for each element
+   (one per clock) into a second queue, summed on the way;
+3. solver: ``factor = floor(2**M / sum)`` by restoring division, one bit per clock, and
+   the BiViT threshold ``p_max >> 2``: ``solver_cycles`` clocks per row;
+4. output: ``p = min(round(e * factor / 2**(M - out_bits)), 2**out_bits - 1)`` (or the
+   BiViT bit ``p >= p_max >> 2``), one per clock, held under back-pressure.
 
-A row of ``n`` elements, with ``i`` always valid and ``o`` always ready, takes
-``row_cycles(n) = 3 * n + row_overhead`` cycles from its first input transfer to the
-cycle after its last output transfer.  Rows do not overlap, so the sustained rate is
-about one element per three clocks; each pass is one element per clock.
+With ``i`` always valid and ``o`` always ready, a lone row of ``n`` takes
+``row_cycles(n)`` (about ``3 * n + row_overhead``) clocks from its first input transfer
+to the clock after its last output transfer, but the stages overlap consecutive rows:
+back-to-back rows of at least ``solver_cycles`` elements stream at one element per
+clock, shorter ones at one row per ``solver_cycles`` (``row_interval``).
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, memory, stream, wiring
+from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from .config import SoftmaxConfig
-from .exp import exp_pipeline, exp_stages
+from .exp import delay, exp_pipeline, exp_stages
+from .rows import SerialReciprocal, element_queue, row_input
 
 
 class Softmax(wiring.Component):
@@ -55,118 +59,126 @@ class Softmax(wiring.Component):
 
     @property
     def exp_latency(self) -> int:
-        """Pipeline stages of the exponent unit after the buffer read."""
+        """Registers from the ``x`` queue to ``e``: ``max - x``, then the exponent."""
         return exp_stages(self.config) + 1
 
     @property
+    def solver_cycles(self) -> int:
+        """Clocks the solver spends on one row: take the sum, divide (one clock per
+        quotient bit, one to see it done), threshold, hand over."""
+        return self.config.factor_bits + 4
+
+    @property
     def row_overhead(self) -> int:
-        """``row_cycles(n) - 3 * n`` (measured in the tests against the RTL)."""
-        return self.exp_latency + self.config.factor_bits + 6
+        """``row_cycles(n) - 3 * n`` for ``n >= 2`` (checked against the RTL by the tests)."""
+        return self.exp_latency + self.solver_cycles + 2
 
     def row_cycles(self, n: int) -> int:
-        return 3 * n + self.row_overhead
+        """Latency of a lone row: its three passes (input, exponent, output) follow one
+        another because each needs the whole row (the maximum, then the sum).  A
+        one-element row waits one clock more for the ``x`` queue's output register."""
+        return 3 * n + self.row_overhead + (n == 1)
+
+    def row_interval(self, n: int) -> int:
+        """Clocks between consecutive rows of ``n`` in a back-to-back stream."""
+        return max(n, self.solver_cycles)
+
+    @property
+    def queue_depths(self) -> tuple[int, int]:
+        """``(x queue, e queue)``: a row plus what arrives while the next stage waits for
+        it (the row's end for the exponent, the solver for the output)."""
+        return self.config.max_len + 4, self.config.max_len + self.exp_latency + \
+            self.solver_cycles + 8
 
     def elaborate(self, platform):
         cfg = self.config
         m = Module()
-        m.submodules.xbuf = xbuf = memory.Memory(shape=signed(cfg.in_bits), depth=cfg.max_len,
-                                                 init=[])
-        m.submodules.ebuf = ebuf = memory.Memory(shape=unsigned(cfg.exp_bits),
-                                                 depth=cfg.max_len, init=[])
-        x_wr, x_rd = xbuf.write_port(), xbuf.read_port()
-        e_wr, e_rd = ebuf.write_port(), ebuf.read_port()
+        x_depth, e_depth = self.queue_depths
+        xq, xq_in, xq_out = element_queue(m, "xq", signed(cfg.in_bits), x_depth)
+        eq, eq_in, eq_out = element_queue(m, "eq", unsigned(cfg.exp_bits), e_depth)
+        m.submodules.maxq = maxq = SyncFIFO(width=cfg.in_bits, depth=2)
+        m.submodules.sumq = sumq = SyncFIFO(width=cfg.sum_bits, depth=2)
+        fields = {"factor": unsigned(cfg.factor_bits)}
+        if cfg.binarize:
+            fields["threshold"] = unsigned(cfg.out_bits)
+        params = data.StructLayout(fields)
+        m.submodules.parq = parq = SyncFIFO(width=params.size, depth=2)
 
-        count = Signal(range(cfg.max_len + 1))
-        ptr = Signal(range(cfg.max_len + 1))
+        # 1. Input: queue x, track the running maximum, push it when the row ends.
+        accept, end, first = row_input(m, self.i, cfg.max_len, xq, xq_in, maxq)
         row_max = Signal(signed(cfg.in_bits))
+        x = self.i.payload.data
+        new_max = Mux(first | (x > row_max), x, row_max)
+        m.d.comb += maxq.w_data.eq(new_max)
+        with m.If(accept):
+            m.d.sync += row_max.eq(new_max)
+
+        # 2. Exponent: a pipeline that holds as a whole when its result cannot be queued.
+        out_valid, out_end = Signal(), Signal()
+        e = Signal(unsigned(cfg.exp_bits))
+        taken = eq.w_rdy & (~out_end | sumq.w_rdy)
+        advance = ~out_valid | taken
+        issue = xq.r_rdy & maxq.r_rdy & advance
+        m.d.comb += [xq.r_en.eq(issue), maxq.r_en.eq(issue & xq_out.end)]
+        n = Signal(unsigned(cfg.in_bits))
+        n_valid, n_end = Signal(), Signal()
+        with m.If(advance):
+            m.d.sync += [n.eq(maxq.r_data.as_signed() - xq_out.data),
+                         n_valid.eq(issue), n_end.eq(issue & xq_out.end)]
+        m.d.comb += [
+            e.eq(exp_pipeline(m, cfg, n, advance)),
+            out_valid.eq(delay(m, n_valid, exp_stages(cfg), advance, "exp_valid")),
+            out_end.eq(delay(m, n_end, exp_stages(cfg), advance, "exp_end")),
+        ]
         total = Signal(unsigned(cfg.sum_bits))
-        factor = Signal(unsigned(cfg.factor_bits))
-        remainder = Signal(unsigned(cfg.sum_bits + 1))
-        steps = Signal(range(cfg.factor_bits + 1))
-        p_max = Signal(unsigned(cfg.out_bits))
+        row_sum = total + e
+        m.d.comb += [eq_in.data.eq(e), eq_in.end.eq(out_end), eq.w_en.eq(out_valid & taken),
+                     sumq.w_data.eq(row_sum), sumq.w_en.eq(out_valid & out_end & taken)]
+        with m.If(out_valid & taken):
+            m.d.sync += total.eq(Mux(out_end, 0, row_sum))
+
+        # 3. Solver: factor = 2**M // sum, then the row maximum's probability.
+        m.submodules.recip = recip = SerialReciprocal(
+            shift=cfg.norm_shift, divisor_bits=cfg.sum_bits, quotient_bits=cfg.factor_bits)
         norm_shift = cfg.norm_shift - cfg.out_bits
         out_max = (1 << cfg.out_bits) - 1
+        par_in = data.View(params, parq.w_data)
+        with m.FSM(name="solver"):
+            with m.State("IDLE"):
+                m.d.comb += [recip.divisor.eq(sumq.r_data), recip.start.eq(sumq.r_rdy),
+                             sumq.r_en.eq(sumq.r_rdy)]
+                with m.If(sumq.r_rdy):
+                    m.next = "DIVIDE"
+            with m.State("DIVIDE"):
+                with m.If(recip.done):
+                    m.next = "THRESHOLD"
+            with m.State("THRESHOLD"):
+                if cfg.binarize:
+                    top = (cfg.exp_max * recip.quotient + (1 << (norm_shift - 1))) >> norm_shift
+                    m.d.sync += par_in.threshold.eq(Mux(top > out_max, out_max, top) >> 2)
+                m.next = "HAND_OVER"
+            with m.State("HAND_OVER"):
+                m.d.comb += [par_in.factor.eq(recip.quotient), parq.w_en.eq(1)]
+                with m.If(parq.w_rdy):
+                    m.next = "IDLE"
 
-        # EXP pass: read x, n = max - x (one stage), exponent pipeline, write e.
-        issue = Signal()
-        read_valid = Signal()
-        m.d.sync += read_valid.eq(issue)
-        n = Signal(unsigned(cfg.in_bits))
-        n_valid = Signal()
-        m.d.sync += [n.eq(row_max - x_rd.data), n_valid.eq(read_valid)]
-        e = exp_pipeline(m, cfg, n, 1)
-        valids = [n_valid]
-        for k in range(exp_stages(cfg)):
-            valids.append(Signal(name=f"exp_valid_{k}"))
-            m.d.sync += valids[-1].eq(valids[-2])
-        e_addr = Signal.like(ptr)
-        exp_busy = Signal()
-        m.d.comb += exp_busy.eq(Cat(read_valid, *valids[:-1]).any())
-        with m.If(valids[-1]):
-            m.d.sync += [e_addr.eq(e_addr + 1), total.eq(total + e)]
-        m.d.comb += [e_wr.addr.eq(e_addr), e_wr.data.eq(e), e_wr.en.eq(valids[-1])]
-
-        # NORM pass: a three-stage pipeline (read, multiply, round/saturate) that holds
-        # as a whole when ``o`` is not ready.
-        advance = ~self.o.valid | self.o.ready
-        norm_issue = Signal()
-        norm_valid, norm_last = Signal(), Signal()
+        # 4. Output: multiply, then round/saturate (or threshold); held by back-pressure.
+        par_out = data.View(params, parq.r_data)
+        hold = self.o.valid & ~self.o.ready
+        go = eq.r_rdy & parq.r_rdy & ~hold
+        m.d.comb += [eq.r_en.eq(go), parq.r_en.eq(go & eq_out.end)]
         product = Signal(unsigned(cfg.exp_bits + cfg.factor_bits + 1))
+        threshold = Signal(unsigned(cfg.out_bits))
         prod_valid, prod_last = Signal(), Signal()
-        m.d.comb += [e_rd.addr.eq(ptr), e_rd.en.eq(advance)]
-        with m.If(advance):
+        with m.If(~hold):
+            if cfg.binarize:
+                m.d.sync += threshold.eq(par_out.threshold)
             m.d.sync += [
-                norm_valid.eq(norm_issue), norm_last.eq(norm_issue & (ptr == count - 1)),
-                product.eq(e_rd.data * factor + (1 << (norm_shift - 1))),
-                prod_valid.eq(norm_valid), prod_last.eq(norm_last),
+                product.eq(eq_out.data * par_out.factor + (1 << (norm_shift - 1))),
+                prod_valid.eq(go), prod_last.eq(go & eq_out.end),
                 self.o.valid.eq(prod_valid), self.o.payload.last.eq(prod_last),
             ]
             rounded = product >> norm_shift
             p = Mux(rounded > out_max, out_max, rounded)
-            if cfg.binarize:
-                m.d.sync += self.o.payload.data.eq(p >= (p_max >> 2))
-            else:
-                m.d.sync += self.o.payload.data.eq(p)
-
-        m.d.comb += [x_wr.addr.eq(count), x_wr.data.eq(self.i.payload.data), x_rd.addr.eq(ptr)]
-        with m.FSM():
-            with m.State("LOAD"):
-                m.d.comb += self.i.ready.eq(1)
-                with m.If(self.i.valid):
-                    x = self.i.payload.data
-                    m.d.comb += x_wr.en.eq(1)
-                    m.d.sync += [count.eq(count + 1),
-                                 row_max.eq(Mux((count == 0) | (x > row_max), x, row_max))]
-                    with m.If(self.i.payload.last | (count == cfg.max_len - 1)):
-                        m.d.sync += [ptr.eq(0), e_addr.eq(0), total.eq(0)]
-                        m.next = "EXP"
-            with m.State("EXP"):
-                with m.If(ptr < count):
-                    m.d.comb += issue.eq(1)
-                    m.d.sync += ptr.eq(ptr + 1)
-                with m.Elif(~exp_busy & ~valids[-1]):
-                    m.d.sync += [remainder.eq(1 << (cfg.norm_shift - cfg.factor_bits)),
-                                 factor.eq(0), steps.eq(cfg.factor_bits)]
-                    m.next = "DIVIDE"
-            with m.State("DIVIDE"):
-                # Restoring division of 2**M by the row sum, one quotient bit per cycle;
-                # the start remainder 2**(M - factor_bits) is below any possible sum.
-                shifted = remainder << 1
-                fits = shifted >= total
-                m.d.sync += [remainder.eq(Mux(fits, shifted - total, shifted)),
-                             factor.eq((factor << 1) | fits), steps.eq(steps - 1)]
-                with m.If(steps == 1):
-                    m.next = "THRESHOLD"
-            with m.State("THRESHOLD"):
-                # The row maximum's probability, for the BiViT threshold p_max >> 2.
-                top = (cfg.exp_max * factor + (1 << (norm_shift - 1))) >> norm_shift
-                m.d.sync += [p_max.eq(Mux(top > out_max, out_max, top)), ptr.eq(0)]
-                m.next = "NORM"
-            with m.State("NORM"):
-                with m.If(advance & (ptr < count)):
-                    m.d.comb += norm_issue.eq(1)
-                    m.d.sync += ptr.eq(ptr + 1)
-                with m.If(self.o.valid & self.o.ready & self.o.payload.last):
-                    m.d.sync += count.eq(0)
-                    m.next = "LOAD"
+            m.d.sync += self.o.payload.data.eq(p >= threshold if cfg.binarize else p)
         return m

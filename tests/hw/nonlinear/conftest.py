@@ -7,11 +7,13 @@ from amaranth.sim import Simulator
 
 
 def run_rows(dut, rows, *, in_bits: int, in_gap: int = 0, ready_every: int = 1,
-             out_rows_expected: int | None = None, max_cycles: int = 200_000):
+             out_rows_expected: int | None = None, max_cycles: int = 200_000,
+             transfer_cycles: list | None = None):
     """Send ``rows`` (lists of ints) with ``in_gap`` idle cycles between offers and
     ``o.ready`` high one cycle in ``ready_every``.  Returns (rows out, per-row cycles from
     the first input transfer to the cycle after the last output transfer).  Output rows
-    are delimited by ``o.payload.last``; ``out_rows_expected`` defaults to ``len(rows)``."""
+    are delimited by ``o.payload.last``; ``out_rows_expected`` defaults to ``len(rows)``.
+    The cycle of every output transfer is appended to ``transfer_cycles`` if given."""
     out_rows, cycles = [], []
 
     async def bench(ctx):
@@ -34,6 +36,8 @@ def run_rows(dut, rows, *, in_bits: int, in_gap: int = 0, ready_every: int = 1,
                 sent += 1
             if ctx.get(dut.o.valid) and ready:
                 current.append(ctx.get(dut.o.payload.data))
+                if transfer_cycles is not None:
+                    transfer_cycles.append(cycle)
                 if ctx.get(dut.o.payload.last):
                     out_rows.append(current)
                     cycles.append(cycle + 1 - start)

@@ -2,9 +2,11 @@ import math
 
 import numpy as np
 import pytest
+from amaranth.sim import Simulator
 
 from neurogate.hw.nonlinear.config import NormConfig
 from neurogate.hw.nonlinear.norm import Norm
+from neurogate.hw.nonlinear.rows import SerialReciprocal, SerialSqrt
 from neurogate.sim.golden.nonlinear import isqrt_newton, norm_float, norm_row
 
 
@@ -12,7 +14,8 @@ def test_construction():
     dut = Norm(kind="rmsnorm", in_bits=8, out_bits=8, out_frac=5, max_len=16)
     assert dut.config == NormConfig("rmsnorm", 8, 8, 5, 16)
     assert len(dut.i.payload.data) == 8 and len(dut.o.payload.data) == 8
-    assert dut.div_bits == max(dut.config.root_bits, dut.config.factor_bits)
+    assert dut.root_bits == (dut.config.var_bits + 1) // 2
+    assert dut.row_interval(1) == dut.solver_cycles == dut.root_bits + dut.config.factor_bits + 6
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -76,15 +79,78 @@ def test_row_longer_than_max_len_is_split(rows_through):
 
 @pytest.mark.parametrize("kind", ["layernorm", "rmsnorm"])
 def test_row_cycles(rows_through, kind):
+    """A lone row's latency does not depend on the data (digit-by-digit root)."""
     dut = Norm(kind=kind, max_len=32)
-    cfg = dut.config
-    rows = [[3] * 4, [0] * 6, list(range(-16, 16)), [1, -1], [100]]
-    _, cycles = rows_through(dut, rows, in_bits=8)
-    expect = []
-    for row in rows:
-        x = np.array(row)
-        s1 = int(x.sum()) if kind == "layernorm" else 0
-        var = (len(x) * int((x * x).sum()) - s1 * s1) << (2 * cfg.guard)
-        divisions = isqrt_newton(var)[1] + 1 if var else 0
-        expect.append(dut.row_cycles(len(row), divisions))
-    assert cycles == expect
+    for row in ([3] * 4, [0] * 6, list(range(-16, 16)), [1, -1], [100]):
+        _, cycles = rows_through(dut, [row], in_bits=8)
+        assert cycles == [dut.row_cycles(len(row))]
+
+
+@pytest.mark.parametrize("kind", ["layernorm", "rmsnorm"])
+def test_back_to_back_rows_overlap(rows_through, kind):
+    dut = Norm(kind=kind, max_len=96)
+    rng = np.random.default_rng(4)
+    for n in (1, dut.solver_cycles - 1, dut.solver_cycles, 96):
+        rows = [list(rng.integers(-128, 128, size=n)) for _ in range(5)]
+        times = []
+        got, _ = rows_through(dut, rows, in_bits=8, transfer_cycles=times)
+        for row, out in zip(rows, got):
+            np.testing.assert_equal(out, norm_row(dut.config, row))
+        starts = np.array(times[::n])
+        assert set(np.diff(starts[1:])) == {dut.row_interval(n)}
+        if n >= dut.solver_cycles:
+            assert times[-1] - times[0] == 5 * n - 1   # no bubble in 5 rows
+
+
+@pytest.mark.parametrize("value_bits", [1, 2, 7, 12])
+def test_serial_sqrt_every_value(value_bits):
+    dut = SerialSqrt(value_bits=value_bits)
+    roots = []
+
+    async def bench(ctx):
+        for v in range(1 << value_bits):
+            ctx.set(dut.value, v)
+            ctx.set(dut.start, 1)
+            await ctx.tick()
+            ctx.set(dut.start, 0)
+            for _ in range(dut.cycles):
+                assert not ctx.get(dut.done)
+                await ctx.tick()
+            assert ctx.get(dut.done)
+            roots.append(ctx.get(dut.root))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    assert roots == [math.isqrt(v) for v in range(1 << value_bits)]
+
+
+def test_serial_reciprocal():
+    dut = SerialReciprocal(shift=20, divisor_bits=12, quotient_bits=12)
+    divisors = [257, 258, 300, 1000, 2047, 4095]   # all > 2**(20 - 12)
+    got = []
+
+    async def bench(ctx):
+        for d in divisors:
+            ctx.set(dut.divisor, d)
+            ctx.set(dut.start, 1)
+            await ctx.tick()
+            ctx.set(dut.start, 0)
+            await ctx.tick().repeat(dut.cycles)
+            assert ctx.get(dut.done)
+            got.append(ctx.get(dut.quotient))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    assert got == [(1 << 20) // d for d in divisors]
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
+def test_serial_units_refuse_bad_widths():
+    with pytest.raises(ValueError, match="quotient_bits must be an integer from 1 to 8, not 9"):
+        SerialReciprocal(shift=8, divisor_bits=4, quotient_bits=9)
+    with pytest.raises(ValueError, match="value_bits must be an integer from 1 to 256, not 0"):
+        SerialSqrt(value_bits=0)

@@ -13,6 +13,8 @@ def test_construction():
     assert len(dut.o.payload.data) == 8
     assert len(Softmax(binarize=True).o.payload.data) == 1
     assert dut.row_cycles(10) == 30 + dut.row_overhead
+    assert dut.row_interval(1) == dut.solver_cycles == dut.config.factor_bits + 4
+    assert dut.row_interval(100) == 100
 
 
 @pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
@@ -103,10 +105,32 @@ def test_row_longer_than_max_len_is_split(rows_through):
 def test_row_cycles_and_accuracy(rows_through, method):
     dut = Softmax(max_len=32, method=method)
     rng = np.random.default_rng(5)
-    rows = [list(rng.integers(-128, 128, size=n)) for n in (1, 7, 32)]
-    got, cycles = rows_through(dut, rows, in_bits=8)
+    rows = [list(rng.integers(-128, 128, size=n)) for n in (1, 2, 7, 32)]
+    got, cycles = [], []
+    for row in rows:   # one at a time: the latency of a lone row
+        out, cyc = rows_through(dut, [row], in_bits=8)
+        got += out
+        cycles += cyc
     assert cycles == [dut.row_cycles(len(r)) for r in rows]
     # 8-bit outputs: i-exp within 1.5 output steps of float softmax, Shiftmax within 6.
     err = max(np.abs(np.array(o) / 256 - softmax_float(dut.config, r)).max()
               for r, o in zip(rows, got))
     assert err <= (1.5 if method == "iexp" else 6) / 256
+
+
+@pytest.mark.parametrize("method, binarize", [("iexp", False), ("shiftmax", True)])
+def test_back_to_back_rows_overlap(rows_through, method, binarize):
+    """Rows of at least ``solver_cycles`` leave at one element per clock with no bubble;
+    shorter rows at one row per ``solver_cycles``."""
+    dut = Softmax(max_len=48, method=method, binarize=binarize)
+    rng = np.random.default_rng(3)
+    for n in (1, dut.solver_cycles - 1, dut.solver_cycles, 48):
+        rows = [list(rng.integers(-128, 128, size=n)) for _ in range(6)]
+        times = []
+        got, _ = rows_through(dut, rows, in_bits=8, transfer_cycles=times)
+        for row, out in zip(rows, got):
+            np.testing.assert_equal(out, softmax_row(dut.config, row))
+        starts = np.array(times[::n])
+        assert set(np.diff(starts[1:])) == {dut.row_interval(n)}
+        if n >= dut.solver_cycles:
+            assert times[-1] - times[0] == 6 * n - 1   # no bubble in 6 rows
