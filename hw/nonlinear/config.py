@@ -205,18 +205,33 @@ class ActivationConfig:
 NORM_KINDS = ("layernorm", "rmsnorm")
 
 
+def _channel_values(name: str, values, length: int, bits: int) -> tuple[int, ...]:
+    """``values`` as a tuple of ``length`` signed ``bits``-bit integers, or an error
+    naming ``name`` and the first offending channel."""
+    values = tuple(values)
+    if len(values) != length:
+        raise ValueError(f"{name} must have max_len = {length} values, not {len(values)}")
+    for k, v in enumerate(values):
+        check_int(f"{name}[{k}]", v, low=-(1 << (bits - 1)), high=(1 << (bits - 1)) - 1)
+    return values
+
+
 @dataclass(frozen=True)
 class NormConfig:
-    """LayerNorm / RMSNorm of a row of ``n`` signed integers, without the affine part.
+    """LayerNorm / RMSNorm of a row of ``n`` signed integers, with an optional per-channel
+    affine part ``gamma * y + beta``.
 
     With ``S1 = sum(x)`` (0 for RMSNorm) and ``S2 = sum(x**2)``, ``n * (x - mean)`` is
     ``c = n*x - S1`` and ``n * std`` is ``sqrt(V)``, ``V = n*S2 - S1**2``: the statistic
-    needs no division by ``n``.  ``r = isqrt(V << 2*guard)`` (Newton iteration from
-    ``2**ceil(bits/2)``, as I-BERT's IntSqrt), ``factor = floor(2**M / r)`` once per row,
-    then ``y = saturate(round(c * factor / 2**(M - guard - out_frac)))`` per element.
-    A zero-variance row (all equal; all zero for RMSNorm) has ``r = 0`` and gives ``y =
-    0`` everywhere.  The input scale cancels, so ``x`` needs no fractional-bit count.
-    The per-channel gamma/beta are not part of this unit.
+    needs no division by ``n``.  ``r = isqrt(V << 2*guard)`` (I-BERT's IntSqrt computes
+    the same floor square root by Newton iteration), ``factor = floor(2**M / r)`` once
+    per row, then per element ``y = saturate(round((c * factor * g + b * 2**T) / 2**T))``
+    with ``T = M - guard - out_frac + gamma_frac``, ``g = gamma[j]`` and ``b = beta[j]``
+    for the element's position ``j`` in its row (``g = 1``, ``gamma_frac = 0``, ``b = 0``
+    without ``gamma``): one rounding, after the affine part.  A zero-variance row (all
+    equal; all zero for RMSNorm) has ``r = 0``, ``factor = 0`` and gives ``y = beta``
+    (zeros without the affine part).  The input scale cancels, so ``x`` needs no
+    fractional-bit count.
 
     Parameters
     ----------
@@ -227,7 +242,14 @@ class NormConfig:
     out_bits, out_frac : int
         Signed output width (2 to 16) and its fractional bits (0 to ``out_bits``).
     max_len : int
-        Longest row, 1 to 1024.
+        Longest row, 1 to 1024 (the channel count when ``gamma`` is given).
+    gamma : tuple of int, optional
+        ``max_len`` signed ``gamma_bits``-bit scales at ``gamma_frac`` fractional bits.
+    beta : tuple of int, optional
+        ``max_len`` signed ``out_bits``-bit offsets at ``out_frac`` fractional bits
+        (needs ``gamma``; zeros if left out).
+    gamma_bits, gamma_frac : int
+        Width (2 to 18) and fractional bits (0 to ``gamma_bits``) of ``gamma``.
     """
 
     kind: str = "layernorm"
@@ -235,6 +257,10 @@ class NormConfig:
     out_bits: int = 8
     out_frac: int = 5
     max_len: int = 64
+    gamma: tuple[int, ...] | None = None
+    beta: tuple[int, ...] | None = None
+    gamma_bits: int = 8
+    gamma_frac: int = 6
 
     def __post_init__(self):
         if self.kind not in NORM_KINDS:
@@ -243,6 +269,27 @@ class NormConfig:
         check_int("out_bits", self.out_bits, low=2, high=16)
         check_int("out_frac", self.out_frac, low=0, high=self.out_bits)
         check_int("max_len", self.max_len, low=1, high=1024)
+        check_int("gamma_bits", self.gamma_bits, low=2, high=18)
+        check_int("gamma_frac", self.gamma_frac, low=0, high=self.gamma_bits)
+        if self.gamma is not None:
+            object.__setattr__(self, "gamma", _channel_values(
+                "gamma", self.gamma, self.max_len, self.gamma_bits))
+        if self.beta is not None:
+            if self.gamma is None:
+                raise ValueError("beta needs gamma (give gamma = 2**gamma_frac for a scale "
+                                 "of one)")
+            object.__setattr__(self, "beta", _channel_values(
+                "beta", self.beta, self.max_len, self.out_bits))
+
+    @property
+    def affine(self) -> bool:
+        return self.gamma is not None
+
+    @property
+    def affine_shift(self) -> int:
+        """``T``: from ``c * factor * g`` to the output's fractional bits."""
+        return self.norm_shift - self.guard - self.out_frac + \
+            (self.gamma_frac if self.affine else 0)
 
     @property
     def len_bits(self) -> int:

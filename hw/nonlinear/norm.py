@@ -22,12 +22,13 @@ element per clock, shorter ones at one row per ``solver_cycles`` (``row_interval
 from __future__ import annotations
 
 from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from ..arith import IntegerArithmetic
 from .config import NormConfig
+from .exp import delay
 from .rows import SerialReciprocal, SerialSqrt, element_queue, row_input
 
 
@@ -36,8 +37,9 @@ class Norm(wiring.Component):
 
     Parameters
     ----------
-    kind, in_bits, out_bits, out_frac, max_len
-        As in ``NormConfig`` (validated there).
+    kind, in_bits, out_bits, out_frac, max_len, gamma, beta, gamma_bits, gamma_frac
+        As in ``NormConfig`` (validated there); ``gamma``/``beta`` are held in ROMs
+        indexed by the element's position in its row.
 
     Ports
     -----
@@ -46,9 +48,11 @@ class Norm(wiring.Component):
     """
 
     def __init__(self, *, kind: str = "layernorm", in_bits: int = 8, out_bits: int = 8,
-                 out_frac: int = 5, max_len: int = 64):
+                 out_frac: int = 5, max_len: int = 64, gamma=None, beta=None,
+                 gamma_bits: int = 8, gamma_frac: int = 6):
         self.config = NormConfig(kind=kind, in_bits=in_bits, out_bits=out_bits,
-                                 out_frac=out_frac, max_len=max_len)
+                                 out_frac=out_frac, max_len=max_len, gamma=gamma, beta=beta,
+                                 gamma_bits=gamma_bits, gamma_frac=gamma_frac)
         super().__init__({
             "i": In(stream.Signature(data.StructLayout({"data": signed(in_bits), "last": 1}))),
             "o": Out(stream.Signature(data.StructLayout({"data": signed(out_bits), "last": 1}))),
@@ -68,7 +72,7 @@ class Norm(wiring.Component):
     @property
     def row_overhead(self) -> int:
         """``row_cycles(n) - 2 * n`` (checked against the RTL by the tests)."""
-        return self.solver_cycles + 3
+        return self.solver_cycles + 3 + self.config.affine
 
     def row_cycles(self, n: int) -> int:
         """Latency of a lone row (input pass, solver, output pass)."""
@@ -145,26 +149,50 @@ class Norm(wiring.Component):
                 with m.If(parq.w_rdy):
                     m.next = "IDLE"
 
-        # 3. Output: centre, multiply, round and saturate; held by back-pressure.
+        # 3. Output: centre, multiply, (affine), round and saturate; held by back-pressure.
         par_out = data.View(params, parq.r_data)
         hold = self.o.valid & ~self.o.ready
         go = xq.r_rdy & parq.r_rdy & ~hold
         m.d.comb += [xq.r_en.eq(go), parq.r_en.eq(go & xq_out.end)]
         centered = Signal(signed(cfg.centered_bits))
         factor = Signal(unsigned(cfg.factor_bits))
-        c_valid, c_last = Signal(), Signal()
-        product = Signal(signed(cfg.centered_bits + cfg.factor_bits + 1))
-        p_valid, p_last = Signal(), Signal()
-        shift = cfg.norm_shift - cfg.guard - cfg.out_frac
+        value = Signal(signed(cfg.centered_bits + cfg.factor_bits + 1))
+        valid, last = go, go & xq_out.end
+        with m.If(~hold):
+            m.d.sync += [centered.eq(par_out.n * xq_out.data - par_out.s1),
+                         factor.eq(par_out.factor), value.eq(centered * factor)]
+        valid, last = delay(m, valid, 2, ~hold, "c_valid"), delay(m, last, 2, ~hold, "c_last")
+        if cfg.affine:
+            value = self.affine(m, value, go, xq_out.end, ~hold)
+            valid, last = delay(m, valid, 1, ~hold, "a_valid"), delay(m, last, 1, ~hold, "a_last")
         lo, hi = -(1 << (cfg.out_bits - 1)), (1 << (cfg.out_bits - 1)) - 1
         with m.If(~hold):
             m.d.sync += [
-                centered.eq(par_out.n * xq_out.data - par_out.s1), factor.eq(par_out.factor),
-                c_valid.eq(go), c_last.eq(go & xq_out.end),
-                product.eq(centered * factor), p_valid.eq(c_valid), p_last.eq(c_last),
                 self.o.payload.data.eq(IntegerArithmetic.saturate(
-                    IntegerArithmetic.round_shift(product, Const(shift), Const(1)),
+                    IntegerArithmetic.round_shift(value, Const(cfg.affine_shift), Const(1)),
                     Const(lo, signed(cfg.out_bits)), Const(hi, signed(cfg.out_bits)))),
-                self.o.valid.eq(p_valid), self.o.payload.last.eq(p_last),
+                self.o.valid.eq(valid), self.o.payload.last.eq(last),
             ]
         return m
+
+    def affine(self, m: Module, value, go, end, enable):
+        """``value * gamma[j] + beta[j] * 2**T`` one stage after ``value`` (which is two
+        enabled clocks behind the element's issue ``go``; ``j`` counts issues in a row)."""
+        cfg = self.config
+        position = Signal(range(cfg.max_len), name="position")
+        with m.If(go):
+            m.d.sync += position.eq(Mux(end, 0, position + 1))
+        beta = cfg.beta or (0,) * cfg.max_len
+        m.submodules.gamma = gamma = memory.Memory(shape=signed(cfg.gamma_bits),
+                                                   depth=cfg.max_len, init=cfg.gamma)
+        m.submodules.beta = betas = memory.Memory(shape=signed(cfg.out_bits),
+                                                  depth=cfg.max_len, init=beta)
+        g_rd, b_rd = gamma.read_port(), betas.read_port()
+        m.d.comb += [g_rd.addr.eq(position), b_rd.addr.eq(position),
+                     g_rd.en.eq(enable), b_rd.en.eq(enable)]
+        g, b = delay(m, g_rd.data, 1, enable, "gamma"), delay(m, b_rd.data, 1, enable, "beta")
+        width = max(len(value) + cfg.gamma_bits, cfg.out_bits + cfg.affine_shift) + 1
+        scaled = Signal(signed(width), name="scaled")
+        with m.If(enable):
+            m.d.sync += scaled.eq(value * g + (b << cfg.affine_shift))
+        return scaled

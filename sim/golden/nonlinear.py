@@ -126,18 +126,29 @@ def norm_row(cfg: NormConfig, x) -> np.ndarray:
     root, _ = isqrt_newton((n * s2 - s1 * s1) << (2 * cfg.guard))
     factor = (1 << cfg.norm_shift) // root if root else 0
     centered = (n * x - s1).astype(object)
-    y = round_shift(centered * factor, cfg.norm_shift - cfg.guard - cfg.out_frac,
-                    Rounding.HALF_UP)
+    value = centered * factor
+    if cfg.affine:
+        gamma = np.array(cfg.gamma[:n], dtype=object)
+        beta = np.array(cfg.beta[:n] if cfg.beta else [0] * n, dtype=object)
+        value = value * gamma + (beta << cfg.affine_shift)
+    y = round_shift(value, cfg.affine_shift, Rounding.HALF_UP)
     out_lo, out_hi = -(1 << (cfg.out_bits - 1)), (1 << (cfg.out_bits - 1)) - 1
     return saturate(y, out_lo, out_hi).astype(np.int64)
 
 
 def norm_float(cfg: NormConfig, x) -> np.ndarray:
-    """Float LayerNorm / RMSNorm without eps (zero-variance rows give 0 like the unit)."""
+    """Float LayerNorm / RMSNorm without eps (zero-variance rows give 0 before the affine
+    part, like the unit), with ``gamma``/``beta`` in real units when the config has them."""
     x = np.asarray(x, dtype=np.float64)
     centered = x - x.mean() if cfg.kind == "layernorm" else x
     std = np.sqrt((centered * centered).mean())
-    return np.zeros_like(x) if std == 0 else centered / std
+    y = np.zeros_like(x) if std == 0 else centered / std
+    if cfg.affine:
+        n = x.size
+        y = y * np.array(cfg.gamma[:n]) * 2.0 ** -cfg.gamma_frac
+        if cfg.beta:
+            y = y + np.array(cfg.beta[:n]) * 2.0 ** -cfg.out_frac
+    return y
 
 
 def igelu(cfg: IGeluConfig, x) -> np.ndarray:

@@ -18,7 +18,9 @@ CASES = {
     "softmax_iexp": ("softmax", lambda: Softmax(max_len=24, method="iexp")),
     "softmax_shiftmax_bivit": ("softmax", lambda: Softmax(max_len=24, method="shiftmax",
                                                           binarize=True)),
-    "layernorm": ("norm", lambda: Norm(kind="layernorm", max_len=40)),
+    "layernorm_affine": ("norm", lambda: Norm(
+        kind="layernorm", max_len=40, gamma=[(37 * k) % 256 - 128 for k in range(40)],
+        beta=[(91 * k) % 256 - 128 for k in range(40)])),
     "rmsnorm_16bit": ("norm", lambda: Norm(kind="rmsnorm", in_bits=16, out_bits=16,
                                            out_frac=10, max_len=24)),
     "silu": ("activation", lambda: Activation(function="silu")),

@@ -24,6 +24,13 @@ def test_construction():
     (dict(out_bits=17), "out_bits must be an integer from 2 to 16, not 17"),
     (dict(out_frac=9), "out_frac must be an integer from 0 to 8, not 9"),
     (dict(max_len=1025), "max_len must be an integer from 1 to 1024, not 1025"),
+    (dict(max_len=3, gamma=[64, 64]), "gamma must have max_len = 3 values, not 2"),
+    (dict(max_len=2, gamma=[64, 128]), r"gamma\[1\] must be an integer from -128 to 127, not 128"),
+    (dict(max_len=2, gamma=[1, 1], beta=[0, -129]),
+     r"beta\[1\] must be an integer from -128 to 127, not -129"),
+    (dict(max_len=2, beta=[0, 0]), "beta needs gamma"),
+    (dict(gamma_bits=19), "gamma_bits must be an integer from 2 to 18, not 19"),
+    (dict(gamma_frac=9), "gamma_frac must be an integer from 0 to 8, not 9"),
 ])
 def test_bad_parameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -154,3 +161,39 @@ def test_serial_units_refuse_bad_widths():
         SerialReciprocal(shift=8, divisor_bits=4, quotient_bits=9)
     with pytest.raises(ValueError, match="value_bits must be an integer from 1 to 256, not 0"):
         SerialSqrt(value_bits=0)
+
+
+@pytest.mark.parametrize("kind", ["layernorm", "rmsnorm"])
+@pytest.mark.parametrize("in_bits, out_bits, out_frac, max_len, gamma_bits, gamma_frac",
+                         [(8, 8, 5, 12, 8, 6), (3, 4, 0, 5, 2, 0), (16, 16, 16, 7, 18, 18)])
+def test_affine_rows_bit_exact(rows_through, kind, in_bits, out_bits, out_frac, max_len,
+                               gamma_bits, gamma_frac):
+    """Per-channel gamma/beta, extremes included (most negative gamma and beta)."""
+    rng = np.random.default_rng(max_len)
+    g_lo, g_hi = -(1 << (gamma_bits - 1)), (1 << (gamma_bits - 1)) - 1
+    gamma = [g_lo, g_hi] + [int(v) for v in rng.integers(g_lo, g_hi + 1, size=max_len - 2)]
+    b_lo = -(1 << (out_bits - 1))
+    beta = [b_lo] + [int(v) for v in rng.integers(b_lo, -b_lo, size=max_len - 1)]
+    cfg = dict(kind=kind, in_bits=in_bits, out_bits=out_bits, out_frac=out_frac,
+               max_len=max_len, gamma=gamma, beta=beta, gamma_bits=gamma_bits,
+               gamma_frac=gamma_frac)
+    dut = Norm(**cfg)
+    rows = _rows(in_bits, max_len, rng)
+    got, _ = rows_through(dut, rows, in_bits=in_bits, in_gap=1, ready_every=3)
+    for row, out in zip(rows, got):
+        np.testing.assert_equal(out, norm_row(dut.config, row))
+    _, cycles = rows_through(dut, [rows[0]], in_bits=in_bits)
+    assert cycles == [dut.row_cycles(len(rows[0]))]
+
+
+def test_affine_golden():
+    """Zero variance gives beta; otherwise within a rounding step of the float affine
+    norm (plus the reciprocal's and root's quarter steps)."""
+    cfg = NormConfig(max_len=4, gamma=[64, -32, 127, 0], beta=[16, -16, 3, -128])
+    np.testing.assert_equal(norm_row(cfg, [5, 5, 5]), [16, -16, 3])
+    cfg = NormConfig(gamma=[64] * 64, beta=[16] * 64)
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        x = rng.integers(-128, 128, size=64)
+        want = np.clip(norm_float(cfg, x), -4, 127 / 32)
+        assert np.abs(norm_row(cfg, x) / 32 - want).max() <= 0.6 / 32
