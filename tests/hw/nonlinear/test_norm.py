@@ -70,14 +70,14 @@ def _rows(in_bits, max_len, rng):
 def test_rows_bit_exact(rows_through, kind, in_bits, out_bits, out_frac, max_len):
     cfg = dict(kind=kind, in_bits=in_bits, out_bits=out_bits, out_frac=out_frac, max_len=max_len)
     rows = _rows(in_bits, max_len, np.random.default_rng(in_bits))
-    got, _ = rows_through(Norm(**cfg), rows, in_bits=in_bits, in_gap=1, ready_every=3)
+    got, _ = rows_through(Norm(**cfg), rows, in_gap=1, ready_every=3)
     golden = NormConfig(**cfg)
     for row, out in zip(rows, got):
         np.testing.assert_equal(out, norm_row(golden, row))
 
 
 def test_row_longer_than_max_len_is_split(rows_through):
-    got, _ = rows_through(Norm(max_len=3), [[1, 9, -4, 7, 7]], in_bits=8, out_rows_expected=2)
+    got, _ = rows_through(Norm(max_len=3), [[1, 9, -4, 7, 7]], out_rows_expected=2)
     cfg = NormConfig(max_len=3)
     np.testing.assert_equal(got[0], norm_row(cfg, [1, 9, -4]))
     np.testing.assert_equal(got[1], norm_row(cfg, [7, 7]))  # zero variance: zeros
@@ -89,7 +89,7 @@ def test_row_cycles(rows_through, kind):
     """A lone row's latency does not depend on the data (digit-by-digit root)."""
     dut = Norm(kind=kind, max_len=32)
     for row in ([3] * 4, [0] * 6, list(range(-16, 16)), [1, -1], [100]):
-        _, cycles = rows_through(dut, [row], in_bits=8)
+        _, cycles = rows_through(dut, [row])
         assert cycles == [dut.row_cycles(len(row))]
 
 
@@ -100,7 +100,7 @@ def test_back_to_back_rows_overlap(rows_through, kind):
     for n in (1, dut.solver_cycles - 1, dut.solver_cycles, 96):
         rows = [list(rng.integers(-128, 128, size=n)) for _ in range(5)]
         times = []
-        got, _ = rows_through(dut, rows, in_bits=8, transfer_cycles=times)
+        got, _ = rows_through(dut, rows, transfer_cycles=times)
         for row, out in zip(rows, got):
             np.testing.assert_equal(out, norm_row(dut.config, row))
         starts = np.array(times[::n])
@@ -179,10 +179,10 @@ def test_affine_rows_bit_exact(rows_through, kind, in_bits, out_bits, out_frac, 
                gamma_frac=gamma_frac)
     dut = Norm(**cfg)
     rows = _rows(in_bits, max_len, rng)
-    got, _ = rows_through(dut, rows, in_bits=in_bits, in_gap=1, ready_every=3)
+    got, _ = rows_through(dut, rows, in_gap=1, ready_every=3)
     for row, out in zip(rows, got):
         np.testing.assert_equal(out, norm_row(dut.config, row))
-    _, cycles = rows_through(dut, [rows[0]], in_bits=in_bits)
+    _, cycles = rows_through(dut, [rows[0]])
     assert cycles == [dut.row_cycles(len(rows[0]))]
 
 

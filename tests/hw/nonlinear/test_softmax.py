@@ -71,7 +71,7 @@ def test_rows_bit_exact(rows_through, method, binarize):
     rows = _edge_rows(8, 12) + [list(rng.integers(-128, 128, size=rng.integers(1, 13)))
                                 for _ in range(10)]
     rows += [list(rng.integers(-20, 20, size=12)) for _ in range(4)]  # close logits
-    got, _ = rows_through(Softmax(**cfg), rows, in_bits=8, in_gap=1, ready_every=2)
+    got, _ = rows_through(Softmax(**cfg), rows, in_gap=1, ready_every=2)
     golden = SoftmaxConfig(**cfg)
     for row, out in zip(rows, got):
         np.testing.assert_equal(out, softmax_row(golden, row))
@@ -86,7 +86,7 @@ def test_widths(rows_through, in_bits, in_frac, out_bits):
     lo, hi = -(1 << (in_bits - 1)), (1 << (in_bits - 1))
     rows = _edge_rows(in_bits, 9) + [list(rng.integers(lo, hi, size=9)) for _ in range(4)]
     for method in ("iexp", "shiftmax"):
-        got, _ = rows_through(Softmax(**cfg, method=method), rows, in_bits=in_bits)
+        got, _ = rows_through(Softmax(**cfg, method=method), rows)
         golden = SoftmaxConfig(**cfg, method=method)
         for row, out in zip(rows, got):
             np.testing.assert_equal(out, softmax_row(golden, row))
@@ -95,7 +95,7 @@ def test_widths(rows_through, in_bits, in_frac, out_bits):
 def test_row_longer_than_max_len_is_split(rows_through):
     dut = Softmax(max_len=4)
     # ``last`` only on element 6: the unit closes a row at 4 elements, then 5, 6 form one.
-    got, _ = rows_through(dut, [[1, 2, 3, 4, 5, 6]], in_bits=8, out_rows_expected=2)
+    got, _ = rows_through(dut, [[1, 2, 3, 4, 5, 6]], out_rows_expected=2)
     cfg = SoftmaxConfig(max_len=4)
     np.testing.assert_equal(got[0], softmax_row(cfg, [1, 2, 3, 4]))
     np.testing.assert_equal(got[1], softmax_row(cfg, [5, 6]))
@@ -108,7 +108,7 @@ def test_row_cycles_and_accuracy(rows_through, method):
     rows = [list(rng.integers(-128, 128, size=n)) for n in (1, 2, 7, 32)]
     got, cycles = [], []
     for row in rows:   # one at a time: the latency of a lone row
-        out, cyc = rows_through(dut, [row], in_bits=8)
+        out, cyc = rows_through(dut, [row])
         got += out
         cycles += cyc
     assert cycles == [dut.row_cycles(len(r)) for r in rows]
@@ -127,7 +127,7 @@ def test_back_to_back_rows_overlap(rows_through, method, binarize):
     for n in (1, dut.solver_cycles - 1, dut.solver_cycles, 48):
         rows = [list(rng.integers(-128, 128, size=n)) for _ in range(6)]
         times = []
-        got, _ = rows_through(dut, rows, in_bits=8, transfer_cycles=times)
+        got, _ = rows_through(dut, rows, transfer_cycles=times)
         for row, out in zip(rows, got):
             np.testing.assert_equal(out, softmax_row(dut.config, row))
         starts = np.array(times[::n])
