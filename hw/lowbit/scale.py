@@ -20,7 +20,8 @@ from ..arith import IntegerArithmetic
 class OutputScale(wiring.Component):
     """``o[l] = saturate(round_shift(i[l] * scale[l] + bias[l], shift, half_up), lo, hi)``.
 
-    A stream of ``lanes``-wide vectors, one per cycle; two pipeline stages that hold
+    A stream of ``lanes``-wide vectors, one per cycle; four pipeline stages (multiply,
+    add the bias, shift keeping the rounding bit, round and saturate) that hold
     together when ``o`` is not ready (the ``Requantizer`` scheme).  ``scale``, ``bias``,
     ``shift``, ``half_up``, ``lo`` and ``hi`` are quasi-static.  With
     ``per_channel=False`` there is one ``scale``/``bias`` for every lane (per-tensor).
@@ -78,7 +79,7 @@ class OutputScale(wiring.Component):
 
     @property
     def latency(self) -> int:
-        return 2
+        return 4
 
     def elaborate(self, platform):
         m = Module()
@@ -86,18 +87,26 @@ class OutputScale(wiring.Component):
         m.d.comb += self.i.ready.eq(advance)
         arith = IntegerArithmetic(a_bits=self.acc_bits, b_bits=self.scale_bits,
                                   acc_bits=self.product_bits + 1)
-        stage_valid = Signal()
-        with m.If(advance):
-            m.d.sync += [stage_valid.eq(self.i.valid), self.o.valid.eq(stage_valid)]
+        valid = self.i.valid
+        for stage in range(self.latency):
+            registered = self.o.valid if stage == self.latency - 1 else \
+                Signal(name=f"valid_{stage}")
+            with m.If(advance):
+                m.d.sync += registered.eq(valid)
+            valid = registered
         for lane in range(self.lanes):
             scale = self.scale[lane] if self.per_channel else self.scale
             bias = self.bias[lane] if self.per_channel else self.bias
+            product = Signal(arith.product_shape, name=f"product_{lane}")
             # One bit over the product so that adding the bias cannot wrap.
             affine = Signal(signed(self.product_bits + 1), name=f"affine_{lane}")
-            shifted = IntegerArithmetic.round_shift(affine, self.shift, self.half_up)
+            kept = Signal(signed(self.product_bits + 2), name=f"kept_{lane}")
             with m.If(advance):
                 m.d.sync += [
-                    affine.eq(arith.multiply(self.i.payload[lane], scale) + bias),
-                    self.o.payload[lane].eq(IntegerArithmetic.saturate(shifted, self.lo, self.hi)),
+                    product.eq(arith.multiply(self.i.payload[lane], scale)),
+                    affine.eq(product + bias),
+                    kept.eq(IntegerArithmetic.shift_keeping_round_bit(affine, self.shift)),
+                    self.o.payload[lane].eq(IntegerArithmetic.saturate(
+                        IntegerArithmetic.finish_round(kept, self.half_up), self.lo, self.hi)),
                 ]
         return m

@@ -29,7 +29,7 @@ from amaranth.lib.wiring import In, Out
 from ..arith import IntegerArithmetic
 from .config import NormConfig
 from .exp import delay
-from .rows import SerialReciprocal, SerialSqrt, element_queue, row_input
+from .rows import SerialReciprocal, SerialSqrt, element_queue, row_input, row_output
 
 
 class Norm(wiring.Component):
@@ -151,9 +151,7 @@ class Norm(wiring.Component):
 
         # 3. Output: centre, multiply, (affine), round and saturate; held by back-pressure.
         par_out = data.View(params, parq.r_data)
-        hold = self.o.valid & ~self.o.ready
-        go = xq.r_rdy & parq.r_rdy & ~hold
-        m.d.comb += [xq.r_en.eq(go), parq.r_en.eq(go & xq_out.end)]
+        hold, go = row_output(m, self.o, xq, xq_out, parq)
         centered = Signal(signed(cfg.centered_bits))
         factor = Signal(unsigned(cfg.factor_bits))
         value = Signal(signed(cfg.centered_bits + cfg.factor_bits + 1))

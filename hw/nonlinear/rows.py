@@ -58,6 +58,21 @@ def row_input(m: Module, i, max_len: int, queue, queue_in, stats_queue):
     return accept, end, count == 0
 
 
+def row_output(m: Module, o, queue, queue_out, params_queue):
+    """Take the next queued element once its row's parameters are there and the output
+    pipeline is not held; the row's parameters are dropped with its ``end`` element.
+
+    Returns ``(hold, go)``: the pipeline must keep its registers (``o`` holds a value it
+    cannot pass on), an element enters it this cycle."""
+    hold, go = Signal(name="out_hold"), Signal(name="out_go")
+    m.d.comb += [
+        hold.eq(o.valid & ~o.ready),
+        go.eq(queue.r_rdy & params_queue.r_rdy & ~hold),
+        queue.r_en.eq(go), params_queue.r_en.eq(go & queue_out.end),
+    ]
+    return hold, go
+
+
 class SerialReciprocal(wiring.Component):
     """``quotient = floor(2**shift / divisor)`` by restoring division, one quotient bit
     per clock: ``cycles`` clocks from ``start`` to ``done`` (a one-cycle pulse; the

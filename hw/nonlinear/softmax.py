@@ -29,7 +29,7 @@ from amaranth.lib.wiring import In, Out
 
 from .config import SoftmaxConfig
 from .exp import delay, exp_pipeline, exp_stages
-from .rows import SerialReciprocal, element_queue, row_input
+from .rows import SerialReciprocal, element_queue, row_input, row_output
 
 
 class Softmax(wiring.Component):
@@ -164,9 +164,7 @@ class Softmax(wiring.Component):
 
         # 4. Output: multiply, then round/saturate (or threshold); held by back-pressure.
         par_out = data.View(params, parq.r_data)
-        hold = self.o.valid & ~self.o.ready
-        go = eq.r_rdy & parq.r_rdy & ~hold
-        m.d.comb += [eq.r_en.eq(go), parq.r_en.eq(go & eq_out.end)]
+        hold, go = row_output(m, self.o, eq, eq_out, parq)
         product = Signal(unsigned(cfg.exp_bits + cfg.factor_bits + 1))
         threshold = Signal(unsigned(cfg.out_bits))
         prod_valid, prod_last = Signal(), Signal()

@@ -7,6 +7,7 @@ from amaranth.back import verilog
 
 import neurogate.sim.cocotb as bench_pkg
 from neurogate.hw.lowbit.binary import BinaryArray
+from neurogate.hw.lowbit.scale import OutputScale
 from neurogate.hw.lowbit.ternary import TernaryArray
 from neurogate.sim.cocotb.runner import run_cocotb
 
@@ -34,3 +35,19 @@ def test_binary_array_on_verilator(tmp_path, mode, acc_bits):
     _run(tmp_path, BinaryArray(rows=rows, cols=cols, width=width, acc_bits=acc_bits, mode=mode),
          {"NG_KIND": "binary", "NG_ROWS": rows, "NG_COLS": cols, "NG_WIDTH": width,
           "NG_MODE": mode, "NG_ACC_BITS": acc_bits, "NG_CHUNKS": 200, "NG_SEED": 9})
+
+
+@pytest.mark.parametrize("lanes, per_channel", [(1, False), (3, True)])
+def test_output_scale_on_verilator(tmp_path, lanes, per_channel):
+    acc_bits, scale_bits, out_bits = 20, 12, 8
+    dut = OutputScale(lanes=lanes, acc_bits=acc_bits, scale_bits=scale_bits, out_bits=out_bits,
+                      per_channel=per_channel)
+    source = tmp_path / "scale_top.v"
+    source.write_text(verilog.convert(dut, name="scale_top"))
+    result = run_cocotb(
+        sources=[source], toplevel="scale_top", test_module="lowbit_scale",
+        test_dir=Path(bench_pkg.__file__).parent, build_dir=tmp_path / "build",
+        extra_env={"NG_LANES": str(lanes), "NG_ACC_BITS": str(acc_bits),
+                   "NG_SCALE_BITS": str(scale_bits), "NG_OUT_BITS": str(out_bits),
+                   "NG_PER_CHANNEL": str(int(per_channel)), "NG_SEED": "11"})
+    assert result.tests == 2 and not result.failures, result

@@ -10,7 +10,7 @@ from neurogate.sim.golden.lowbit import binary_matmul, output_scale, pack_bits
 
 def test_construction():
     dut = OutputScale(lanes=4, acc_bits=20, scale_bits=12, out_bits=8, per_channel=True)
-    assert dut.latency == 2
+    assert dut.latency == 4
     assert len(dut.scale.as_value()) == 4 * 12
     assert len(dut.bias.as_value()) == 4 * 32
     tensor = OutputScale(lanes=1, acc_bits=20, scale_bits=12, out_bits=8, per_channel=False)

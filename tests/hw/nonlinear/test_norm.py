@@ -8,6 +8,7 @@ from neurogate.hw.nonlinear.config import NormConfig
 from neurogate.hw.nonlinear.norm import Norm
 from neurogate.hw.nonlinear.rows import SerialReciprocal, SerialSqrt
 from neurogate.sim.golden.nonlinear import isqrt_newton, norm_float, norm_row
+from row_units import check_back_to_back
 
 
 def test_construction():
@@ -94,29 +95,18 @@ def test_row_cycles(rows_through, kind):
 
 
 @pytest.mark.parametrize("kind", ["layernorm", "rmsnorm"])
-def test_back_to_back_rows_overlap(rows_through, kind):
-    dut = Norm(kind=kind, max_len=96)
-    rng = np.random.default_rng(4)
-    for n in (1, dut.solver_cycles - 1, dut.solver_cycles, 96):
-        rows = [list(rng.integers(-128, 128, size=n)) for _ in range(5)]
-        times = []
-        got, _ = rows_through(dut, rows, transfer_cycles=times)
-        for row, out in zip(rows, got):
-            np.testing.assert_equal(out, norm_row(dut.config, row))
-        starts = np.array(times[::n])
-        assert set(np.diff(starts[1:])) == {dut.row_interval(n)}
-        if n >= dut.solver_cycles:
-            assert times[-1] - times[0] == 5 * n - 1   # no bubble in 5 rows
+def test_back_to_back_rows_overlap(kind):
+    check_back_to_back(Norm(kind=kind, max_len=96), norm_row, max_len=96, count=5, seed=4)
 
 
-@pytest.mark.parametrize("value_bits", [1, 2, 7, 12])
-def test_serial_sqrt_every_value(value_bits):
-    dut = SerialSqrt(value_bits=value_bits)
-    roots = []
+def _serial_results(dut, operand, operands, result):
+    """Start ``dut`` on each of ``operands`` (set on port ``operand``) in turn; ``done``
+    must rise exactly ``dut.cycles`` clocks after ``start``.  Returns port ``result``."""
+    got = []
 
     async def bench(ctx):
-        for v in range(1 << value_bits):
-            ctx.set(dut.value, v)
+        for value in operands:
+            ctx.set(operand, value)
             ctx.set(dut.start, 1)
             await ctx.tick()
             ctx.set(dut.start, 0)
@@ -124,35 +114,27 @@ def test_serial_sqrt_every_value(value_bits):
                 assert not ctx.get(dut.done)
                 await ctx.tick()
             assert ctx.get(dut.done)
-            roots.append(ctx.get(dut.root))
+            got.append(ctx.get(result))
 
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     sim.add_testbench(bench)
     sim.run()
-    assert roots == [math.isqrt(v) for v in range(1 << value_bits)]
+    return got
+
+
+@pytest.mark.parametrize("value_bits", [1, 2, 7, 12])
+def test_serial_sqrt_every_value(value_bits):
+    dut = SerialSqrt(value_bits=value_bits)
+    values = range(1 << value_bits)
+    assert _serial_results(dut, dut.value, values, dut.root) == [math.isqrt(v) for v in values]
 
 
 def test_serial_reciprocal():
     dut = SerialReciprocal(shift=20, divisor_bits=12, quotient_bits=12)
     divisors = [257, 258, 300, 1000, 2047, 4095]   # all > 2**(20 - 12)
-    got = []
-
-    async def bench(ctx):
-        for d in divisors:
-            ctx.set(dut.divisor, d)
-            ctx.set(dut.start, 1)
-            await ctx.tick()
-            ctx.set(dut.start, 0)
-            await ctx.tick().repeat(dut.cycles)
-            assert ctx.get(dut.done)
-            got.append(ctx.get(dut.quotient))
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
-    assert got == [(1 << 20) // d for d in divisors]
+    assert _serial_results(dut, dut.divisor, divisors, dut.quotient) == \
+        [(1 << 20) // d for d in divisors]
 
 
 @pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")

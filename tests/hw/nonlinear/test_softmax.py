@@ -4,6 +4,7 @@ import pytest
 from neurogate.hw.nonlinear.config import SoftmaxConfig
 from neurogate.hw.nonlinear.softmax import Softmax
 from neurogate.sim.golden.nonlinear import softmax_exp, softmax_float, softmax_row
+from row_units import check_back_to_back
 
 
 def test_construction():
@@ -119,18 +120,8 @@ def test_row_cycles_and_accuracy(rows_through, method):
 
 
 @pytest.mark.parametrize("method, binarize", [("iexp", False), ("shiftmax", True)])
-def test_back_to_back_rows_overlap(rows_through, method, binarize):
+def test_back_to_back_rows_overlap(method, binarize):
     """Rows of at least ``solver_cycles`` leave at one element per clock with no bubble;
     shorter rows at one row per ``solver_cycles``."""
-    dut = Softmax(max_len=48, method=method, binarize=binarize)
-    rng = np.random.default_rng(3)
-    for n in (1, dut.solver_cycles - 1, dut.solver_cycles, 48):
-        rows = [list(rng.integers(-128, 128, size=n)) for _ in range(6)]
-        times = []
-        got, _ = rows_through(dut, rows, transfer_cycles=times)
-        for row, out in zip(rows, got):
-            np.testing.assert_equal(out, softmax_row(dut.config, row))
-        starts = np.array(times[::n])
-        assert set(np.diff(starts[1:])) == {dut.row_interval(n)}
-        if n >= dut.solver_cycles:
-            assert times[-1] - times[0] == 6 * n - 1   # no bubble in 6 rows
+    check_back_to_back(Softmax(max_len=48, method=method, binarize=binarize), softmax_row,
+                       max_len=48, count=6, seed=3)
