@@ -214,26 +214,31 @@ def throughput_tables() -> list[str]:
              "`solver_cycles`.  A lone softmax row passes three times (maximum, sum,",
              "output: about 3n clocks), a norm row twice (about 2n).  The rates are asserted",
              "on the RTL in tests/hw/nonlinear (Amaranth simulator and Verilator).", "",
-             "| unit | solver clocks/row | lone row of 64: clocks | n = 8 | n = solver | n = 64 |",
+             "| unit | solver clocks/row | lone row of 64: clocks | n = 1 | n = 8 | n = 64 |",
              "|---|---|---|---|---|---|"]
     units = [("Softmax i-exp, rows <= 64", lambda: Softmax(max_len=64, method="iexp")),
              ("Softmax Shiftmax + BiViT", lambda: Softmax(max_len=64, method="shiftmax",
                                                           binarize=True)),
+             ("Softmax i-exp, pipelined solver", lambda: Softmax(max_len=64, method="iexp",
+                                                                 solver="pipelined")),
              ("LayerNorm, rows <= 64", lambda: Norm(kind="layernorm", max_len=64)),
+             ("LayerNorm, pipelined solver", lambda: Norm(kind="layernorm", max_len=64,
+                                                         solver="pipelined")),
              ("RMSNorm + gamma, rows <= 64", lambda: Norm(kind="rmsnorm", max_len=64,
                                                           gamma=[64] * 64))]
     for label, make in units:
         dut = make()
         _, lone = run_rows(dut, [[k % 50 for k in range(64)]])
         cells = []
-        for n in (8, dut.solver_cycles, 64):
+        for n in (1, 8, 64):
             interval = _steady_interval(make(), n)
             cells.append(f"{interval} clocks/row, {n / interval:.2f} el/clk")
         lines.append(f"| {label} | {dut.solver_cycles} | {lone[0]} | " + " | ".join(cells) + " |")
     for label, dut in (("sigmoid / SiLU (i-exp)", Activation(function="silu")),
                        ("ShiftGELU", Activation(function="shiftgelu", method="shiftmax")),
                        ("i-GELU", IGelu())):
-        lines.append(f"| {label} | - | latency {dut.latency} clocks | 1 el/clk | - | - |")
+        lines.append(f"| {label} | - | latency {dut.latency} clocks | 1 el/clk | 1 el/clk "
+                     "| 1 el/clk |")
     return lines
 
 
@@ -344,6 +349,8 @@ BLOCKS = [
      "OutputScale per-tensor, acc 32 x scale 16 -> int8"),
     ("softmax_iexp", lambda: Softmax(max_len=64, method="iexp"), True,
      "Softmax i-exp, int8 Q.4 -> uint8, rows <= 64"),
+    ("softmax_iexp_pipelined", lambda: Softmax(max_len=64, method="iexp", solver="pipelined"),
+     True, "Softmax i-exp, pipelined solver (a row every clock)"),
     ("softmax_shiftmax", lambda: Softmax(max_len=64, method="shiftmax"), True,
      "Softmax Shiftmax, int8 Q.4 -> uint8, rows <= 64"),
     ("softmax_bivit", lambda: Softmax(max_len=64, method="shiftmax", binarize=True), True,
@@ -356,6 +363,8 @@ BLOCKS = [
     ("igelu", lambda: IGelu(), True, "i-GELU, int8 -> int8"),
     ("layernorm", lambda: Norm(kind="layernorm", max_len=64), True,
      "LayerNorm, int8 -> int8, rows <= 64"),
+    ("layernorm_pipelined", lambda: Norm(kind="layernorm", max_len=64, solver="pipelined"), True,
+     "LayerNorm, pipelined solver (a row every clock)"),
     ("rmsnorm", lambda: Norm(kind="rmsnorm", max_len=64,
                              gamma=[(37 * k) % 256 - 128 for k in range(64)]), True,
      "RMSNorm + per-channel gamma (int8 Q.6), int8 -> int8, rows <= 64"),

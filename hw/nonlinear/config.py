@@ -15,6 +15,13 @@ import numpy as np
 from ...compiler.formats import check_int
 
 SOFTMAX_METHODS = ("iexp", "shiftmax")
+SOLVERS = ("serial", "pipelined")
+
+
+def check_solver(solver: str) -> str:
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, not {solver!r}")
+    return solver
 
 # I-BERT's second-order fit of exp on [-ln2, 0]: exp(p) ~ A * (p + B)**2 + C.
 IEXP_A, IEXP_B, IEXP_C = 0.3585, 1.353, 0.344
@@ -42,6 +49,10 @@ class SoftmaxConfig:
         shifts, ``2**r ~ 1 + r`` between powers of two, shift by the integer part).
     binarize : bool
         BiViT softmax-aware binarization: output ``p >= (p_max >> 2)`` instead of ``p``.
+    solver : str
+        The per-row reciprocal: ``"serial"`` (one quotient bit per clock, so rows
+        shorter than the quotient width cost extra clocks) or ``"pipelined"`` (one stage
+        per bit, a row every clock).  The results are the same.
     """
 
     in_bits: int = 8
@@ -50,6 +61,7 @@ class SoftmaxConfig:
     max_len: int = 64
     method: str = "iexp"
     binarize: bool = False
+    solver: str = "serial"
 
     def __post_init__(self):
         check_int("in_bits", self.in_bits, low=2, high=16)
@@ -61,6 +73,7 @@ class SoftmaxConfig:
                              f"not {self.method!r}")
         if not isinstance(self.binarize, bool):
             raise ValueError(f"binarize must be True or False, not {self.binarize!r}")
+        check_solver(self.solver)
 
     # -- exponent stage -------------------------------------------------------------
     @property
@@ -250,6 +263,9 @@ class NormConfig:
         (needs ``gamma``; zeros if left out).
     gamma_bits, gamma_frac : int
         Width (2 to 18) and fractional bits (0 to ``gamma_bits``) of ``gamma``.
+    solver : str
+        The per-row square root and reciprocal: ``"serial"`` (one bit per clock) or
+        ``"pipelined"`` (one stage per bit, a row every clock); same results.
     """
 
     kind: str = "layernorm"
@@ -261,6 +277,7 @@ class NormConfig:
     beta: tuple[int, ...] | None = None
     gamma_bits: int = 8
     gamma_frac: int = 6
+    solver: str = "serial"
 
     def __post_init__(self):
         if self.kind not in NORM_KINDS:
@@ -271,6 +288,7 @@ class NormConfig:
         check_int("max_len", self.max_len, low=1, high=1024)
         check_int("gamma_bits", self.gamma_bits, low=2, high=18)
         check_int("gamma_frac", self.gamma_frac, low=0, high=self.gamma_bits)
+        check_solver(self.solver)
         if self.gamma is not None:
             object.__setattr__(self, "gamma", _channel_values(
                 "gamma", self.gamma, self.max_len, self.gamma_bits))

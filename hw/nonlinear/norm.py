@@ -29,7 +29,8 @@ from amaranth.lib.wiring import In, Out
 from ..arith import IntegerArithmetic
 from .config import NormConfig
 from .exp import delay
-from .rows import SerialReciprocal, SerialSqrt, element_queue, row_input, row_output
+from .rows import (SerialReciprocal, SerialSqrt, element_queue, reciprocal_pipeline,
+                   row_input, row_output, solver_pipeline, sqrt_pipeline)
 
 
 class Norm(wiring.Component):
@@ -37,7 +38,7 @@ class Norm(wiring.Component):
 
     Parameters
     ----------
-    kind, in_bits, out_bits, out_frac, max_len, gamma, beta, gamma_bits, gamma_frac
+    kind, in_bits, out_bits, out_frac, max_len, gamma, beta, gamma_bits, gamma_frac, solver
         As in ``NormConfig`` (validated there); ``gamma``/``beta`` are held in ROMs
         indexed by the element's position in its row.
 
@@ -49,10 +50,10 @@ class Norm(wiring.Component):
 
     def __init__(self, *, kind: str = "layernorm", in_bits: int = 8, out_bits: int = 8,
                  out_frac: int = 5, max_len: int = 64, gamma=None, beta=None,
-                 gamma_bits: int = 8, gamma_frac: int = 6):
+                 gamma_bits: int = 8, gamma_frac: int = 6, solver: str = "serial"):
         self.config = NormConfig(kind=kind, in_bits=in_bits, out_bits=out_bits,
                                  out_frac=out_frac, max_len=max_len, gamma=gamma, beta=beta,
-                                 gamma_bits=gamma_bits, gamma_frac=gamma_frac)
+                                 gamma_bits=gamma_bits, gamma_frac=gamma_frac, solver=solver)
         super().__init__({
             "i": In(stream.Signature(data.StructLayout({"data": signed(in_bits), "last": 1}))),
             "o": Out(stream.Signature(data.StructLayout({"data": signed(out_bits), "last": 1}))),
@@ -65,14 +66,24 @@ class Norm(wiring.Component):
 
     @property
     def solver_cycles(self) -> int:
-        """Clocks per row: take the statistics, variance, square root (one clock per root
-        bit, one to see it done), reciprocal (likewise), hand over."""
-        return self.root_bits + self.config.factor_bits + 6
+        """Clocks between rows the solver can take: serial, take the statistics,
+        variance, square root (one clock per root bit, one to see it done), reciprocal
+        (likewise), hand over; pipelined, 1."""
+        if self.config.solver == "serial":
+            return self.root_bits + self.config.factor_bits + 6
+        return 1
+
+    @property
+    def solver_latency(self) -> int:
+        """Clocks from taking a row's statistics to handing over its parameters."""
+        if self.config.solver == "serial":
+            return self.solver_cycles
+        return self.root_bits + self.config.factor_bits + 4   # 3 + R + Q stages, 1 to pop
 
     @property
     def row_overhead(self) -> int:
         """``row_cycles(n) - 2 * n`` (checked against the RTL by the tests)."""
-        return self.solver_cycles + 3 + self.config.affine
+        return self.solver_latency + 3 + self.config.affine
 
     def row_cycles(self, n: int) -> int:
         """Latency of a lone row (input pass, solver, output pass)."""
@@ -85,7 +96,7 @@ class Norm(wiring.Component):
     @property
     def queue_depth(self) -> int:
         """A row plus what arrives while the solver works on it."""
-        return self.config.max_len + self.solver_cycles + 8
+        return self.config.max_len + self.solver_latency + 8
 
     def elaborate(self, platform):
         cfg = self.config
@@ -113,41 +124,22 @@ class Norm(wiring.Component):
             m.d.sync += [count.eq(new_n), s1.eq(new_s1), s2.eq(new_s2)]
 
         # 2. Solver: variance, digit-by-digit root, reciprocal of the root.
-        m.submodules.sqrt = sqrt = SerialSqrt(value_bits=cfg.var_bits)
-        m.submodules.recip = recip = SerialReciprocal(
-            shift=cfg.norm_shift, divisor_bits=self.root_bits, quotient_bits=cfg.factor_bits)
         stat_out, par_in = data.View(stats, statq.r_data), data.View(params, parq.w_data)
-        row_n = Signal(unsigned(cfg.len_bits))
-        row_s1 = Signal(signed(cfg.sum_bits))
-        row_s2 = Signal(unsigned(cfg.square_sum_bits))
-        var = Signal(unsigned(cfg.var_bits))
-        m.d.comb += [sqrt.value.eq(var), recip.divisor.eq(sqrt.root),
-                     par_in.n.eq(row_n), par_in.s1.eq(row_s1),
-                     par_in.factor.eq(Mux(sqrt.root == 0, 0, recip.quotient))]
-        with m.FSM(name="solver"):
-            with m.State("IDLE"):
-                m.d.comb += statq.r_en.eq(statq.r_rdy)
-                with m.If(statq.r_rdy):
-                    m.d.sync += [row_n.eq(stat_out.n), row_s1.eq(stat_out.s1),
-                                 row_s2.eq(stat_out.s2)]
-                    m.next = "VARIANCE"
-            with m.State("VARIANCE"):
-                m.d.sync += var.eq((row_n * row_s2 - row_s1 * row_s1) << (2 * cfg.guard))
-                m.next = "ROOT"
-            with m.State("ROOT"):
-                m.d.comb += sqrt.start.eq(1)
-                m.next = "ROOTING"
-            with m.State("ROOTING"):
-                with m.If(sqrt.done):
-                    m.d.comb += recip.start.eq(1)
-                    m.next = "DIVIDING"
-            with m.State("DIVIDING"):
-                with m.If(recip.done):
-                    m.next = "HAND_OVER"
-            with m.State("HAND_OVER"):
-                m.d.comb += parq.w_en.eq(1)
-                with m.If(parq.w_rdy):
-                    m.next = "IDLE"
+        if cfg.solver == "serial":
+            self.serial_solver(m, statq, parq, stat_out, par_in)
+        else:
+            stages = self.root_bits + cfg.factor_bits
+            advance = solver_pipeline(m, statq, parq, stages + 3)
+            row = delay(m, stat_out, 1, advance, "row")
+            var = delay(m, self.variance(row), 1, advance, "var")
+            root = sqrt_pipeline(m, var, advance)
+            quotient = reciprocal_pipeline(m, root, advance, shift=cfg.norm_shift,
+                                           quotient_bits=cfg.factor_bits)
+            zero = delay(m, root == 0, cfg.factor_bits, advance, "zero")
+            row = delay(m, row, stages + 1, advance, "row_late")
+            with m.If(advance):
+                m.d.sync += [par_in.n.eq(row.n), par_in.s1.eq(row.s1),
+                             par_in.factor.eq(Mux(zero, 0, quotient))]
 
         # 3. Output: centre, multiply, (affine), round and saturate; held by back-pressure.
         par_out = data.View(params, parq.r_data)
@@ -194,3 +186,42 @@ class Norm(wiring.Component):
         with m.If(enable):
             m.d.sync += scaled.eq(value * g + (b << cfg.affine_shift))
         return scaled
+
+    def variance(self, row):
+        """``(n * S2 - S1**2) << 2*guard`` of a row's statistics."""
+        guard = self.config.guard
+        return ((row.n * row.s2 - row.s1 * row.s1) << (2 * guard))[:self.config.var_bits]
+
+    def serial_solver(self, m: Module, statq, parq, stat_out, par_in):
+        cfg = self.config
+        m.submodules.sqrt = sqrt = SerialSqrt(value_bits=cfg.var_bits)
+        m.submodules.recip = recip = SerialReciprocal(
+            shift=cfg.norm_shift, divisor_bits=self.root_bits, quotient_bits=cfg.factor_bits)
+        row = Signal.like(stat_out, name="row")
+        var = Signal(unsigned(cfg.var_bits))
+        m.d.comb += [sqrt.value.eq(var), recip.divisor.eq(sqrt.root),
+                     par_in.n.eq(row.n), par_in.s1.eq(row.s1),
+                     par_in.factor.eq(Mux(sqrt.root == 0, 0, recip.quotient))]
+        with m.FSM(name="solver"):
+            with m.State("IDLE"):
+                m.d.comb += statq.r_en.eq(statq.r_rdy)
+                with m.If(statq.r_rdy):
+                    m.d.sync += row.eq(stat_out)
+                    m.next = "VARIANCE"
+            with m.State("VARIANCE"):
+                m.d.sync += var.eq(self.variance(row))
+                m.next = "ROOT"
+            with m.State("ROOT"):
+                m.d.comb += sqrt.start.eq(1)
+                m.next = "ROOTING"
+            with m.State("ROOTING"):
+                with m.If(sqrt.done):
+                    m.d.comb += recip.start.eq(1)
+                    m.next = "DIVIDING"
+            with m.State("DIVIDING"):
+                with m.If(recip.done):
+                    m.next = "HAND_OVER"
+            with m.State("HAND_OVER"):
+                m.d.comb += parq.w_en.eq(1)
+                with m.If(parq.w_rdy):
+                    m.next = "IDLE"

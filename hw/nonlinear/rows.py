@@ -11,17 +11,19 @@ turns statistics into per-row parameters (a reciprocal, a square root) a bit per
 the output stage takes a row from the element queue once its parameters are there.  The
 element queue is deep enough to hold a row plus everything that arrives while the solver
 works on it, so rows at least ``solver_cycles`` long stream at one element per clock;
-shorter rows go at one row per ``solver_cycles``.
+shorter rows go at one row per ``solver_cycles``.  A ``pipelined`` solver unrolls the
+bit loops into one stage per bit (more area) and takes a row every clock.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from ...compiler.formats import check_int
+from .exp import delay
 
 
 def element_layout(shape) -> data.StructLayout:
@@ -73,6 +75,80 @@ def row_output(m: Module, o, queue, queue_out, params_queue):
     return hold, go
 
 
+def solver_pipeline(m: Module, source, sink, latency: int, name: str = "solver"):
+    """Flow control of a pipelined row solver between two FIFOs: an entry is taken from
+    ``source`` whenever the pipeline moves, reaches ``sink`` ``latency`` moves later, and
+    the whole pipeline holds while ``sink`` is full.  Returns the ``advance`` enable for
+    the caller's stages (which must be ``latency`` deep)."""
+    out_valid = Signal(name=f"{name}_out_valid")
+    advance, take = Signal(name=f"{name}_advance"), Signal(name=f"{name}_take")
+    m.d.comb += [advance.eq(~out_valid | sink.w_rdy), take.eq(source.r_rdy & advance),
+                 source.r_en.eq(take),
+                 out_valid.eq(delay(m, take, latency, advance, f"{name}_valid")),
+                 sink.w_en.eq(out_valid)]
+    return advance
+
+
+def reciprocal_step(remainder, divisor):
+    """One restoring-division step: ``(next remainder, quotient bit)``."""
+    shifted = remainder << 1
+    fits = shifted >= divisor
+    return Mux(fits, shifted - divisor, shifted), fits
+
+
+def sqrt_step(pending, remainder, root):
+    """One digit-by-digit square-root step: bring down the next two bits of ``pending``
+    and try ``root * 4 + 1``; returns ``(next pending, next remainder, next root)``."""
+    brought = Cat(pending[-2:], remainder)         # remainder * 4 + next two bits
+    trial = Cat(1, 0, root)                        # root * 4 + 1
+    fits = brought >= trial
+    return pending << 2, Mux(fits, brought - trial, brought), Cat(fits, root)
+
+
+def _check_reciprocal(shift: int, divisor_bits: int, quotient_bits: int):
+    check_int("shift", shift, low=1, high=256)
+    check_int("divisor_bits", divisor_bits, low=1, high=256)
+    check_int("quotient_bits", quotient_bits, low=1, high=shift)
+
+
+def reciprocal_pipeline(m: Module, divisor, enable, *, shift: int, quotient_bits: int,
+                        name: str = "recip"):
+    """``floor(2**shift / divisor)`` unrolled: one stage per quotient bit, a new divisor
+    every enabled clock; returns the quotient ``quotient_bits`` enabled clocks after
+    ``divisor`` (same precondition as ``SerialReciprocal``)."""
+    _check_reciprocal(shift, len(divisor), quotient_bits)
+    remainder = Signal(unsigned(len(divisor) + 1), name=f"{name}_rem_in")
+    m.d.comb += remainder.eq(1 << (shift - quotient_bits))
+    quotient = Const(0, 0)
+    for k in range(quotient_bits):
+        next_rem, bit = reciprocal_step(remainder, divisor)
+        remainder = Signal.like(remainder, name=f"{name}_rem_{k}")
+        held = Signal.like(divisor, name=f"{name}_div_{k}")
+        next_quotient = Signal(unsigned(k + 1), name=f"{name}_q_{k}")
+        with m.If(enable):
+            m.d.sync += [remainder.eq(next_rem), held.eq(divisor),
+                         next_quotient.eq(Cat(bit, quotient))]
+        divisor, quotient = held, next_quotient
+    return quotient
+
+
+def sqrt_pipeline(m: Module, value, enable, *, name: str = "sqrt"):
+    """``floor(sqrt(value))`` unrolled: one stage per root bit, a new value every enabled
+    clock; returns the root ``(len(value) + 1) // 2`` enabled clocks after ``value``."""
+    root_bits = (len(value) + 1) // 2
+    pending = Signal(unsigned(2 * root_bits), name=f"{name}_in")
+    m.d.comb += pending.eq(value)
+    remainder, root = Const(0, root_bits + 2), Const(0, 0)
+    for k in range(root_bits):
+        next_pending, next_rem, next_root = sqrt_step(pending, remainder, root)
+        pending = Signal.like(pending, name=f"{name}_pending_{k}")
+        remainder = Signal(unsigned(root_bits + 2), name=f"{name}_rem_{k}")
+        root = Signal(unsigned(k + 1), name=f"{name}_root_{k}")
+        with m.If(enable):
+            m.d.sync += [pending.eq(next_pending), remainder.eq(next_rem), root.eq(next_root)]
+    return root
+
+
 class SerialReciprocal(wiring.Component):
     """``quotient = floor(2**shift / divisor)`` by restoring division, one quotient bit
     per clock: ``cycles`` clocks from ``start`` to ``done`` (a one-cycle pulse; the
@@ -84,9 +160,7 @@ class SerialReciprocal(wiring.Component):
     """
 
     def __init__(self, *, shift: int, divisor_bits: int, quotient_bits: int):
-        check_int("shift", shift, low=1, high=256)
-        check_int("divisor_bits", divisor_bits, low=1, high=256)
-        check_int("quotient_bits", quotient_bits, low=1, high=shift)
+        _check_reciprocal(shift, divisor_bits, quotient_bits)
         self.shift, self.quotient_bits = shift, quotient_bits
         super().__init__({
             "start": In(1), "divisor": In(unsigned(divisor_bits)),
@@ -103,16 +177,15 @@ class SerialReciprocal(wiring.Component):
         remainder = Signal(unsigned(width))
         divisor = Signal.like(self.divisor)
         steps = Signal(range(self.quotient_bits + 1))
-        shifted = remainder << 1
-        fits = shifted >= divisor
+        next_rem, bit = reciprocal_step(remainder, divisor)
         m.d.sync += self.done.eq(steps == 1)
         with m.If(self.start):
             m.d.sync += [remainder.eq(1 << (self.shift - self.quotient_bits)),
                          divisor.eq(self.divisor), self.quotient.eq(0),
                          steps.eq(self.quotient_bits)]
         with m.Elif(steps != 0):
-            m.d.sync += [remainder.eq(Mux(fits, shifted - divisor, shifted)),
-                         self.quotient.eq(Cat(fits, self.quotient)), steps.eq(steps - 1)]
+            m.d.sync += [remainder.eq(next_rem), self.quotient.eq(Cat(bit, self.quotient)),
+                         steps.eq(steps - 1)]
         return m
 
 
@@ -142,15 +215,12 @@ class SerialSqrt(wiring.Component):
         pending = Signal(unsigned(bits))               # value bits not yet brought down
         remainder = Signal(unsigned(self.root_bits + 2))
         steps = Signal(range(self.root_bits + 1))
-        brought = Cat(pending[-2:], remainder)         # remainder * 4 + next two bits
-        trial = Cat(1, 0, self.root)                   # root * 4 + 1
-        fits = brought >= trial
+        next_pending, next_rem, next_root = sqrt_step(pending, remainder, self.root)
         m.d.sync += self.done.eq(steps == 1)
         with m.If(self.start):
             m.d.sync += [pending.eq(self.value), remainder.eq(0), self.root.eq(0),
                          steps.eq(self.root_bits)]
         with m.Elif(steps != 0):
-            m.d.sync += [remainder.eq(Mux(fits, brought - trial, brought)),
-                         self.root.eq(Cat(fits, self.root)), pending.eq(pending << 2),
-                         steps.eq(steps - 1)]
+            m.d.sync += [remainder.eq(next_rem), self.root.eq(next_root),
+                         pending.eq(next_pending), steps.eq(steps - 1)]
         return m

@@ -29,7 +29,8 @@ from amaranth.lib.wiring import In, Out
 
 from .config import SoftmaxConfig
 from .exp import delay, exp_pipeline, exp_stages
-from .rows import SerialReciprocal, element_queue, row_input, row_output
+from .rows import (SerialReciprocal, element_queue, reciprocal_pipeline, row_input,
+                   row_output, solver_pipeline)
 
 
 class Softmax(wiring.Component):
@@ -37,7 +38,7 @@ class Softmax(wiring.Component):
 
     Parameters
     ----------
-    in_bits, in_frac, out_bits, max_len, method, binarize
+    in_bits, in_frac, out_bits, max_len, method, binarize, solver
         As in ``SoftmaxConfig`` (validated there, messages name the parameter).
 
     Ports
@@ -48,9 +49,11 @@ class Softmax(wiring.Component):
     """
 
     def __init__(self, *, in_bits: int = 8, in_frac: int = 4, out_bits: int = 8,
-                 max_len: int = 64, method: str = "iexp", binarize: bool = False):
+                 max_len: int = 64, method: str = "iexp", binarize: bool = False,
+                 solver: str = "serial"):
         self.config = cfg = SoftmaxConfig(in_bits=in_bits, in_frac=in_frac, out_bits=out_bits,
-                                          max_len=max_len, method=method, binarize=binarize)
+                                          max_len=max_len, method=method, binarize=binarize,
+                                          solver=solver)
         super().__init__({
             "i": In(stream.Signature(data.StructLayout({"data": signed(in_bits), "last": 1}))),
             "o": Out(stream.Signature(data.StructLayout({"data": unsigned(cfg.out_width),
@@ -64,14 +67,21 @@ class Softmax(wiring.Component):
 
     @property
     def solver_cycles(self) -> int:
-        """Clocks the solver spends on one row: take the sum, divide (one clock per
-        quotient bit, one to see it done), threshold, hand over."""
-        return self.config.factor_bits + 4
+        """Clocks between rows the solver can take: serial, take the sum, divide (one
+        clock per quotient bit, one to see it done), threshold, hand over; pipelined, 1."""
+        return self.config.factor_bits + 4 if self.config.solver == "serial" else 1
+
+    @property
+    def solver_latency(self) -> int:
+        """Clocks from taking a row's sum to handing over its parameters."""
+        if self.config.solver == "serial":
+            return self.solver_cycles
+        return self.config.factor_bits + 2   # factor_bits + 1 stages, 1 to pop
 
     @property
     def row_overhead(self) -> int:
         """``row_cycles(n) - 3 * n`` for ``n >= 2`` (checked against the RTL by the tests)."""
-        return self.exp_latency + self.solver_cycles + 2
+        return self.exp_latency + self.solver_latency + 2
 
     def row_cycles(self, n: int) -> int:
         """Latency of a lone row: its three passes (input, exponent, output) follow one
@@ -88,7 +98,7 @@ class Softmax(wiring.Component):
         """``(x queue, e queue)``: a row plus what arrives while the next stage waits for
         it (the row's end for the exponent, the solver for the output)."""
         return self.config.max_len + 4, self.config.max_len + self.exp_latency + \
-            self.solver_cycles + 8
+            self.solver_latency + 8
 
     def elaborate(self, platform):
         cfg = self.config
@@ -96,7 +106,7 @@ class Softmax(wiring.Component):
         x_depth, e_depth = self.queue_depths
         xq, xq_in, xq_out = element_queue(m, "xq", signed(cfg.in_bits), x_depth)
         eq, eq_in, eq_out = element_queue(m, "eq", unsigned(cfg.exp_bits), e_depth)
-        m.submodules.maxq = maxq = SyncFIFO(width=cfg.in_bits, depth=2)
+        m.submodules.maxq = maxq = SyncFIFO(width=cfg.in_bits, depth=4)
         m.submodules.sumq = sumq = SyncFIFO(width=cfg.sum_bits, depth=2)
         fields = {"factor": unsigned(cfg.factor_bits)}
         if cfg.binarize:
@@ -138,31 +148,21 @@ class Softmax(wiring.Component):
             m.d.sync += total.eq(Mux(out_end, 0, row_sum))
 
         # 3. Solver: factor = 2**M // sum, then the row maximum's probability.
-        m.submodules.recip = recip = SerialReciprocal(
-            shift=cfg.norm_shift, divisor_bits=cfg.sum_bits, quotient_bits=cfg.factor_bits)
-        norm_shift = cfg.norm_shift - cfg.out_bits
-        out_max = (1 << cfg.out_bits) - 1
         par_in = data.View(params, parq.w_data)
-        with m.FSM(name="solver"):
-            with m.State("IDLE"):
-                m.d.comb += [recip.divisor.eq(sumq.r_data), recip.start.eq(sumq.r_rdy),
-                             sumq.r_en.eq(sumq.r_rdy)]
-                with m.If(sumq.r_rdy):
-                    m.next = "DIVIDE"
-            with m.State("DIVIDE"):
-                with m.If(recip.done):
-                    m.next = "THRESHOLD"
-            with m.State("THRESHOLD"):
+        if cfg.solver == "serial":
+            self.serial_solver(m, sumq, parq, par_in)
+        else:
+            advance = solver_pipeline(m, sumq, parq, cfg.factor_bits + 1)
+            quotient = reciprocal_pipeline(m, sumq.r_data, advance, shift=cfg.norm_shift,
+                                           quotient_bits=cfg.factor_bits)
+            with m.If(advance):
+                m.d.sync += par_in.factor.eq(quotient)
                 if cfg.binarize:
-                    top = (cfg.exp_max * recip.quotient + (1 << (norm_shift - 1))) >> norm_shift
-                    m.d.sync += par_in.threshold.eq(Mux(top > out_max, out_max, top) >> 2)
-                m.next = "HAND_OVER"
-            with m.State("HAND_OVER"):
-                m.d.comb += [par_in.factor.eq(recip.quotient), parq.w_en.eq(1)]
-                with m.If(parq.w_rdy):
-                    m.next = "IDLE"
+                    m.d.sync += par_in.threshold.eq(self.threshold(quotient))
 
         # 4. Output: multiply, then round/saturate (or threshold); held by back-pressure.
+        norm_shift = cfg.norm_shift - cfg.out_bits
+        out_max = (1 << cfg.out_bits) - 1
         par_out = data.View(params, parq.r_data)
         hold, go = row_output(m, self.o, eq, eq_out, parq)
         product = Signal(unsigned(cfg.exp_bits + cfg.factor_bits + 1))
@@ -180,3 +180,33 @@ class Softmax(wiring.Component):
             p = Mux(rounded > out_max, out_max, rounded)
             m.d.sync += self.o.payload.data.eq(p >= threshold if cfg.binarize else p)
         return m
+
+    def threshold(self, factor):
+        """BiViT's ``p_max >> 2``: the probability of the row maximum (``e = exp_max``)."""
+        cfg = self.config
+        shift = cfg.norm_shift - cfg.out_bits
+        out_max = (1 << cfg.out_bits) - 1
+        top = (cfg.exp_max * factor + (1 << (shift - 1))) >> shift
+        return Mux(top > out_max, out_max, top) >> 2
+
+    def serial_solver(self, m: Module, sumq, parq, par_in):
+        cfg = self.config
+        m.submodules.recip = recip = SerialReciprocal(
+            shift=cfg.norm_shift, divisor_bits=cfg.sum_bits, quotient_bits=cfg.factor_bits)
+        with m.FSM(name="solver"):
+            with m.State("IDLE"):
+                m.d.comb += [recip.divisor.eq(sumq.r_data), recip.start.eq(sumq.r_rdy),
+                             sumq.r_en.eq(sumq.r_rdy)]
+                with m.If(sumq.r_rdy):
+                    m.next = "DIVIDE"
+            with m.State("DIVIDE"):
+                with m.If(recip.done):
+                    m.next = "THRESHOLD"
+            with m.State("THRESHOLD"):
+                if cfg.binarize:
+                    m.d.sync += par_in.threshold.eq(self.threshold(recip.quotient))
+                m.next = "HAND_OVER"
+            with m.State("HAND_OVER"):
+                m.d.comb += [par_in.factor.eq(recip.quotient), parq.w_en.eq(1)]
+                with m.If(parq.w_rdy):
+                    m.next = "IDLE"

@@ -15,14 +15,16 @@ from neurogate.hw.nonlinear.softmax import Softmax
 from neurogate.sim.cocotb.runner import run_cocotb
 
 CASES = {
-    "softmax_iexp": ("softmax", lambda: Softmax(max_len=24, method="iexp")),
+    "softmax_iexp_pipelined": ("softmax", lambda: Softmax(max_len=24, method="iexp",
+                                                          solver="pipelined")),
     "softmax_shiftmax_bivit": ("softmax", lambda: Softmax(max_len=24, method="shiftmax",
                                                           binarize=True)),
     "layernorm_affine": ("norm", lambda: Norm(
         kind="layernorm", max_len=40, gamma=[(37 * k) % 256 - 128 for k in range(40)],
         beta=[(91 * k) % 256 - 128 for k in range(40)])),
-    "rmsnorm_16bit": ("norm", lambda: Norm(kind="rmsnorm", in_bits=16, out_bits=16,
-                                           out_frac=10, max_len=24)),
+    "rmsnorm_16bit_pipelined": ("norm", lambda: Norm(kind="rmsnorm", in_bits=16, out_bits=16,
+                                                     out_frac=10, max_len=24,
+                                                     solver="pipelined")),
     "silu": ("activation", lambda: Activation(function="silu")),
     "shiftgelu": ("activation", lambda: Activation(function="shiftgelu", method="shiftmax")),
     "sigmoid": ("activation", lambda: Activation(function="sigmoid", in_bits=10, in_frac=6)),

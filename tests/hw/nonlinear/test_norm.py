@@ -32,6 +32,7 @@ def test_construction():
     (dict(max_len=2, beta=[0, 0]), "beta needs gamma"),
     (dict(gamma_bits=19), "gamma_bits must be an integer from 2 to 18, not 19"),
     (dict(gamma_frac=9), "gamma_frac must be an integer from 0 to 8, not 9"),
+    (dict(solver="fast"), "solver must be one of serial, pipelined, not 'fast'"),
 ])
 def test_bad_parameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -85,18 +86,21 @@ def test_row_longer_than_max_len_is_split(rows_through):
     assert got[1] == [0, 0]
 
 
+@pytest.mark.parametrize("solver", ["serial", "pipelined"])
 @pytest.mark.parametrize("kind", ["layernorm", "rmsnorm"])
-def test_row_cycles(rows_through, kind):
+def test_row_cycles(rows_through, kind, solver):
     """A lone row's latency does not depend on the data (digit-by-digit root)."""
-    dut = Norm(kind=kind, max_len=32)
+    dut = Norm(kind=kind, max_len=32, solver=solver)
     for row in ([3] * 4, [0] * 6, list(range(-16, 16)), [1, -1], [100]):
         _, cycles = rows_through(dut, [row])
         assert cycles == [dut.row_cycles(len(row))]
 
 
+@pytest.mark.parametrize("solver", ["serial", "pipelined"])
 @pytest.mark.parametrize("kind", ["layernorm", "rmsnorm"])
-def test_back_to_back_rows_overlap(kind):
-    check_back_to_back(Norm(kind=kind, max_len=96), norm_row, max_len=96, count=5, seed=4)
+def test_back_to_back_rows_overlap(kind, solver):
+    dut = Norm(kind=kind, max_len=96, solver=solver)
+    check_back_to_back(dut, norm_row, max_len=96, count=5, seed=4)
 
 
 def _serial_results(dut, operand, operands, result):
@@ -159,7 +163,7 @@ def test_affine_rows_bit_exact(rows_through, kind, in_bits, out_bits, out_frac, 
     cfg = dict(kind=kind, in_bits=in_bits, out_bits=out_bits, out_frac=out_frac,
                max_len=max_len, gamma=gamma, beta=beta, gamma_bits=gamma_bits,
                gamma_frac=gamma_frac)
-    dut = Norm(**cfg)
+    dut = Norm(**cfg, solver="pipelined" if max_len == 7 else "serial")
     rows = _rows(in_bits, max_len, rng)
     got, _ = rows_through(dut, rows, in_gap=1, ready_every=3)
     for row, out in zip(rows, got):

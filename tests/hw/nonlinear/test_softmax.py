@@ -16,6 +16,7 @@ def test_construction():
     assert dut.row_cycles(10) == 30 + dut.row_overhead
     assert dut.row_interval(1) == dut.solver_cycles == dut.config.factor_bits + 4
     assert dut.row_interval(100) == 100
+    assert Softmax(solver="pipelined").row_interval(1) == 1
 
 
 @pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
@@ -27,6 +28,7 @@ def test_construction():
     (dict(max_len=0), "max_len must be an integer from 1 to 4096, not 0"),
     (dict(method="exp"), "method must be one of iexp, shiftmax, not 'exp'"),
     (dict(binarize="yes"), "binarize must be True or False, not 'yes'"),
+    (dict(solver="fast"), "solver must be one of serial, pipelined, not 'fast'"),
 ])
 def test_bad_parameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -102,9 +104,10 @@ def test_row_longer_than_max_len_is_split(rows_through):
     np.testing.assert_equal(got[1], softmax_row(cfg, [5, 6]))
 
 
-@pytest.mark.parametrize("method", ["iexp", "shiftmax"])
-def test_row_cycles_and_accuracy(rows_through, method):
-    dut = Softmax(max_len=32, method=method)
+@pytest.mark.parametrize("method, solver", [("iexp", "serial"), ("shiftmax", "serial"),
+                                            ("iexp", "pipelined")])
+def test_row_cycles_and_accuracy(rows_through, method, solver):
+    dut = Softmax(max_len=32, method=method, solver=solver)
     rng = np.random.default_rng(5)
     rows = [list(rng.integers(-128, 128, size=n)) for n in (1, 2, 7, 32)]
     got, cycles = [], []
@@ -119,9 +122,10 @@ def test_row_cycles_and_accuracy(rows_through, method):
     assert err <= (1.5 if method == "iexp" else 6) / 256
 
 
+@pytest.mark.parametrize("solver", ["serial", "pipelined"])
 @pytest.mark.parametrize("method, binarize", [("iexp", False), ("shiftmax", True)])
-def test_back_to_back_rows_overlap(method, binarize):
-    """Rows of at least ``solver_cycles`` leave at one element per clock with no bubble;
-    shorter rows at one row per ``solver_cycles``."""
-    check_back_to_back(Softmax(max_len=48, method=method, binarize=binarize), softmax_row,
-                       max_len=48, count=6, seed=3)
+def test_back_to_back_rows_overlap(method, binarize, solver):
+    """Rows of at least ``solver_cycles`` (1 when pipelined) leave at one element per
+    clock with no bubble; shorter rows at one row per ``solver_cycles``."""
+    dut = Softmax(max_len=48, method=method, binarize=binarize, solver=solver)
+    check_back_to_back(dut, softmax_row, max_len=48, count=6, seed=3)
