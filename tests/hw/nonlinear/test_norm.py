@@ -2,11 +2,13 @@ import math
 
 import numpy as np
 import pytest
+from amaranth.hdl import Elaboratable, Module, Signal
 from amaranth.sim import Simulator
 
 from neurogate.hw.nonlinear.config import NormConfig
 from neurogate.hw.nonlinear.norm import Norm
-from neurogate.hw.nonlinear.rows import SerialReciprocal, SerialSqrt
+from neurogate.hw.nonlinear.rows import (SerialReciprocal, SerialSqrt, reciprocal_pipeline,
+                                         sqrt_pipeline)
 from neurogate.sim.golden.nonlinear import isqrt_newton, norm_float, norm_row
 from row_units import check_back_to_back
 
@@ -139,6 +141,59 @@ def test_serial_reciprocal():
     divisors = [257, 258, 300, 1000, 2047, 4095]   # all > 2**(20 - 12)
     assert _serial_results(dut, dut.divisor, divisors, dut.quotient) == \
         [(1 << 20) // d for d in divisors]
+
+
+class _Unrolled(Elaboratable):
+    """``reciprocal_pipeline`` or ``sqrt_pipeline`` with an operand input and a stall."""
+
+    def __init__(self, kind: str, operand_bits: int):
+        self.kind = kind
+        self.operand = Signal(operand_bits)
+        self.enable = Signal()
+        self.result = Signal(32)
+        self.stages = 12 if kind == "reciprocal" else (operand_bits + 1) // 2
+
+    def elaborate(self, platform):
+        m = Module()
+        if self.kind == "reciprocal":
+            out = reciprocal_pipeline(m, self.operand, self.enable, shift=20, quotient_bits=12)
+        else:
+            out = sqrt_pipeline(m, self.operand, self.enable)
+        m.d.comb += self.result.eq(out)
+        return m
+
+
+@pytest.mark.parametrize("kind, operands, want", [
+    ("sqrt", range(1 << 12), math.isqrt),
+    ("reciprocal", range(257, 4096, 7), lambda d: (1 << 20) // d),
+])
+def test_unrolled_units_one_operand_per_clock(kind, operands, want):
+    """A new operand every enabled clock; results ``stages`` enabled clocks later, with
+    random stall cycles in between that must not disturb the pipeline."""
+    dut = _Unrolled(kind, 12)
+    operands = list(operands)
+    got = []
+
+    async def bench(ctx):
+        rng = np.random.default_rng(1)
+        moves = 0
+        k = 0
+        while len(got) < len(operands):
+            enable = bool(rng.random() < 0.8)
+            ctx.set(dut.enable, enable)
+            ctx.set(dut.operand, operands[k] if k < len(operands) else 0)
+            if enable:
+                if moves >= dut.stages:   # the value that entered ``stages`` moves ago
+                    got.append(ctx.get(dut.result))
+                moves += 1
+                k += 1
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    assert got == [want(v) for v in operands]
 
 
 @pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
