@@ -83,7 +83,7 @@ class Norm(wiring.Component):
     @property
     def row_overhead(self) -> int:
         """``row_cycles(n) - 2 * n`` (checked against the RTL by the tests)."""
-        return self.solver_latency + 3 + self.config.affine
+        return self.solver_latency + 4 + self.config.affine
 
     def row_cycles(self, n: int) -> int:
         """Latency of a lone row (input pass, solver, output pass)."""
@@ -142,18 +142,18 @@ class Norm(wiring.Component):
                              par_in.factor.eq(Mux(zero, 0, quotient))]
 
         # 3. Output: centre, multiply, (affine), round and saturate; held by back-pressure.
-        par_out = data.View(params, parq.r_data)
-        hold, go = row_output(m, self.o, xq, xq_out, parq)
+        hold, first_valid, first_end, x_out, par_out = row_output(
+            m, self.o, xq, xq_out, parq, data.View(params, parq.r_data))
         centered = Signal(signed(cfg.centered_bits))
         factor = Signal(unsigned(cfg.factor_bits))
         value = Signal(signed(cfg.centered_bits + cfg.factor_bits + 1))
-        valid, last = go, go & xq_out.end
         with m.If(~hold):
-            m.d.sync += [centered.eq(par_out.n * xq_out.data - par_out.s1),
+            m.d.sync += [centered.eq(par_out.n * x_out - par_out.s1),
                          factor.eq(par_out.factor), value.eq(centered * factor)]
-        valid, last = delay(m, valid, 2, ~hold, "c_valid"), delay(m, last, 2, ~hold, "c_last")
+        valid = delay(m, first_valid, 2, ~hold, "c_valid")
+        last = delay(m, first_end, 2, ~hold, "c_last")
         if cfg.affine:
-            value = self.affine(m, value, go, xq_out.end, ~hold)
+            value = self.affine(m, value, first_valid, first_end, ~hold)
             valid, last = delay(m, valid, 1, ~hold, "a_valid"), delay(m, last, 1, ~hold, "a_last")
         lo, hi = -(1 << (cfg.out_bits - 1)), (1 << (cfg.out_bits - 1)) - 1
         with m.If(~hold):
@@ -165,12 +165,13 @@ class Norm(wiring.Component):
             ]
         return m
 
-    def affine(self, m: Module, value, go, end, enable):
+    def affine(self, m: Module, value, valid, end, enable):
         """``value * gamma[j] + beta[j] * 2**T`` one stage after ``value`` (which is two
-        enabled clocks behind the element's issue ``go``; ``j`` counts issues in a row)."""
+        enabled clocks behind the stage that holds ``valid``/``end``; ``j`` counts that
+        stage's elements in a row)."""
         cfg = self.config
         position = Signal(range(cfg.max_len), name="position")
-        with m.If(go):
+        with m.If(valid & enable):
             m.d.sync += position.eq(Mux(end, 0, position + 1))
         beta = cfg.beta or (0,) * cfg.max_len
         m.submodules.gamma = gamma = memory.Memory(shape=signed(cfg.gamma_bits),

@@ -60,19 +60,27 @@ def row_input(m: Module, i, max_len: int, queue, queue_in, stats_queue):
     return accept, end, count == 0
 
 
-def row_output(m: Module, o, queue, queue_out, params_queue):
-    """Take the next queued element once its row's parameters are there and the output
-    pipeline is not held; the row's parameters are dropped with its ``end`` element.
+def row_output(m: Module, o, queue, queue_out, params_queue, params_out):
+    """First stage of an output pipeline: take the next queued element once its row's
+    parameters are there and the pipeline is not held, and register both (so a block
+    RAM's slow clock-to-out does not meet the caller's multiplier in one clock); the
+    row's parameters leave their queue with its ``end`` element.
 
-    Returns ``(hold, go)``: the pipeline must keep its registers (``o`` holds a value it
-    cannot pass on), an element enters it this cycle."""
+    Returns ``(hold, valid, end, element, params)``: the pipeline must keep its
+    registers (``o`` holds a value it cannot pass on), and the registered stage."""
     hold, go = Signal(name="out_hold"), Signal(name="out_go")
     m.d.comb += [
         hold.eq(o.valid & ~o.ready),
         go.eq(queue.r_rdy & params_queue.r_rdy & ~hold),
         queue.r_en.eq(go), params_queue.r_en.eq(go & queue_out.end),
     ]
-    return hold, go
+    valid, end = Signal(name="out_valid"), Signal(name="out_end")
+    element = Signal.like(queue_out.data, name="out_element")
+    params = Signal.like(params_out, name="out_params")
+    with m.If(~hold):
+        m.d.sync += [valid.eq(go), end.eq(go & queue_out.end), element.eq(queue_out.data),
+                     params.eq(params_out)]
+    return hold, valid, end, element, params
 
 
 def solver_pipeline(m: Module, source, sink, latency: int, name: str = "solver"):

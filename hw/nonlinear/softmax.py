@@ -81,7 +81,7 @@ class Softmax(wiring.Component):
     @property
     def row_overhead(self) -> int:
         """``row_cycles(n) - 3 * n`` for ``n >= 2`` (checked against the RTL by the tests)."""
-        return self.exp_latency + self.solver_latency + 2
+        return self.exp_latency + self.solver_latency + 3
 
     def row_cycles(self, n: int) -> int:
         """Latency of a lone row: its three passes (input, exponent, output) follow one
@@ -163,8 +163,8 @@ class Softmax(wiring.Component):
         # 4. Output: multiply, then round/saturate (or threshold); held by back-pressure.
         norm_shift = cfg.norm_shift - cfg.out_bits
         out_max = (1 << cfg.out_bits) - 1
-        par_out = data.View(params, parq.r_data)
-        hold, go = row_output(m, self.o, eq, eq_out, parq)
+        hold, valid, end, e_out, par_out = row_output(
+            m, self.o, eq, eq_out, parq, data.View(params, parq.r_data))
         product = Signal(unsigned(cfg.exp_bits + cfg.factor_bits + 1))
         threshold = Signal(unsigned(cfg.out_bits))
         prod_valid, prod_last = Signal(), Signal()
@@ -172,8 +172,8 @@ class Softmax(wiring.Component):
             if cfg.binarize:
                 m.d.sync += threshold.eq(par_out.threshold)
             m.d.sync += [
-                product.eq(eq_out.data * par_out.factor + (1 << (norm_shift - 1))),
-                prod_valid.eq(go), prod_last.eq(go & eq_out.end),
+                product.eq(e_out * par_out.factor + (1 << (norm_shift - 1))),
+                prod_valid.eq(valid), prod_last.eq(end),
                 self.o.valid.eq(prod_valid), self.o.payload.last.eq(prod_last),
             ]
             rounded = product >> norm_shift
