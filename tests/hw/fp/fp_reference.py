@@ -15,7 +15,8 @@ _VIEWS = {BF16: (np.uint16, ml_dtypes.bfloat16), FP16: (np.uint16, np.float16),
 def decode(codes, fmt: FloatFormat) -> np.ndarray:
     """float64 values through numpy/ml_dtypes views (presets only)."""
     utype, ftype = _VIEWS[fmt]
-    return np.asarray(codes).astype(utype).view(ftype).astype(np.float64)
+    with np.errstate(invalid="ignore"):   # NaN codes are meant to decode to NaN
+        return np.asarray(codes).astype(utype).view(ftype).astype(np.float64)
 
 
 def _round_int(num: int, exp: int, fmt: FloatFormat) -> int:
