@@ -8,6 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..compiler.formats import check_int
 from .arith import IntegerArithmetic
+from .pipeline import held_pipeline
 
 
 class Requantizer(wiring.Component):
@@ -45,23 +46,17 @@ class Requantizer(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        advance = ~self.o.valid | self.o.ready
-        m.d.comb += self.i.ready.eq(advance)
+        advance = held_pipeline(m, self.i, self.o, self.latency)
 
         # Registering the input keeps the producer's output mux off the shifter's path;
         # splitting the rounding add from the barrel shift halves the logic per stage.
         held = Signal(signed(self.in_bits))
-        held_valid = Signal()
         kept = Signal(signed(self.in_bits + 1))
-        kept_valid = Signal()
         with m.If(advance):
             m.d.sync += [
                 held.eq(self.i.payload),
-                held_valid.eq(self.i.valid),
                 kept.eq(IntegerArithmetic.shift_keeping_round_bit(held, self.shift)),
-                kept_valid.eq(held_valid),
                 self.o.payload.eq(IntegerArithmetic.saturate(
                     IntegerArithmetic.finish_round(kept, self.half_up), self.lo, self.hi)),
-                self.o.valid.eq(kept_valid),
             ]
         return m

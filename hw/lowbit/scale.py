@@ -15,6 +15,7 @@ from amaranth.lib.wiring import In, Out
 
 from ...compiler.formats import check_int
 from ..arith import IntegerArithmetic
+from ..pipeline import held_pipeline
 
 
 class OutputScale(wiring.Component):
@@ -83,17 +84,9 @@ class OutputScale(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        advance = ~self.o.valid | self.o.ready
-        m.d.comb += self.i.ready.eq(advance)
+        advance = held_pipeline(m, self.i, self.o, self.latency)
         arith = IntegerArithmetic(a_bits=self.acc_bits, b_bits=self.scale_bits,
                                   acc_bits=self.product_bits + 1)
-        valid = self.i.valid
-        for stage in range(self.latency):
-            registered = self.o.valid if stage == self.latency - 1 else \
-                Signal(name=f"valid_{stage}")
-            with m.If(advance):
-                m.d.sync += registered.eq(valid)
-            valid = registered
         for lane in range(self.lanes):
             scale = self.scale[lane] if self.per_channel else self.scale
             bias = self.bias[lane] if self.per_channel else self.bias

@@ -13,8 +13,9 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..arith import IntegerArithmetic
+from ..pipeline import delay, held_pipeline
 from .config import ActivationConfig, IGeluConfig
-from .exp import delay, exp_pipeline, exp_stages
+from .exp import exp_pipeline, exp_stages
 
 
 class Activation(wiring.Component):
@@ -54,11 +55,7 @@ class Activation(wiring.Component):
     def elaborate(self, platform):
         cfg = self.config
         m = Module()
-        advance = ~self.o.valid | self.o.ready
-        m.d.comb += self.i.ready.eq(advance)
-        valid = delay(m, self.i.valid, self.latency - 1, advance, "valid")
-        with m.If(advance):
-            m.d.sync += self.o.valid.eq(valid)
+        advance = held_pipeline(m, self.i, self.o, self.latency)
 
         x = self.i.payload
         if cfg.function == "shiftgelu":
@@ -144,9 +141,7 @@ class IGelu(wiring.Component):
     def elaborate(self, platform):
         cfg = self.config
         m = Module()
-        advance = ~self.o.valid | self.o.ready
-        m.d.comb += self.i.ready.eq(advance)
-        valid = delay(m, self.i.valid, self.latency - 1, advance, "valid")
+        advance = held_pipeline(m, self.i, self.o, self.latency)
 
         u = Signal(signed(cfg.u_bits))
         m.d.comb += u.eq(self.i.payload << (cfg.frac - cfg.in_frac))
@@ -170,6 +165,5 @@ class IGelu(wiring.Component):
                     IntegerArithmetic.round_shift(-(product * cfg.scale), Const(cfg.out_shift),
                                                   Const(1)),
                     Const(lo, signed(cfg.out_bits)), Const(hi, signed(cfg.out_bits)))),
-                self.o.valid.eq(valid),
             ]
         return m

@@ -10,17 +10,8 @@ from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 
+from ..pipeline import delay
 from .config import SoftmaxConfig
-
-
-def delay(m: Module, value, stages: int, enable, name: str):
-    """``value`` delayed by ``stages`` enabled clock edges."""
-    for k in range(stages):
-        reg = Signal.like(value, name=f"{name}_d{k}")
-        with m.If(enable):
-            m.d.sync += reg.eq(value)
-        value = reg
-    return value
 
 
 def exp_stages(cfg: SoftmaxConfig) -> int:

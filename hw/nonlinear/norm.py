@@ -28,7 +28,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..arith import IntegerArithmetic
 from .config import NormConfig
-from .exp import delay
+from ..pipeline import delay
 from .rows import (SerialReciprocal, SerialSqrt, element_queue, reciprocal_pipeline,
                    row_input, row_output, solver_pipeline, sqrt_pipeline)
 

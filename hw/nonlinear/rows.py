@@ -23,7 +23,7 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from ...compiler.formats import check_int
-from .exp import delay
+from ..pipeline import delay
 
 
 def element_layout(shape) -> data.StructLayout:

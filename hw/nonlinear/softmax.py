@@ -28,7 +28,8 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from .config import SoftmaxConfig
-from .exp import delay, exp_pipeline, exp_stages
+from ..pipeline import delay
+from .exp import exp_pipeline, exp_stages
 from .rows import (SerialReciprocal, element_queue, reciprocal_pipeline, row_input,
                    row_output, solver_pipeline)
 

@@ -14,6 +14,13 @@ from ...hw.nonlinear.config import ActivationConfig, IGeluConfig, NormConfig, So
 from .arith import round_shift, saturate
 
 
+def _check_signed(x: np.ndarray, bits: int, what: str) -> None:
+    """Refuse values outside signed ``bits``, naming ``what`` and the range."""
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if x.size and (x.min() < lo or x.max() > hi):
+        raise ValueError(f"{what} must be in [{lo}, {hi}]")
+
+
 def softmax_exp(cfg: SoftmaxConfig, n) -> np.ndarray:
     """Integer ``e ~ exp_max * exp(-n * 2**-in_frac)`` for ``n = row_max - x >= 0``."""
     n = np.asarray(n, dtype=np.int64)
@@ -49,9 +56,7 @@ def softmax_row(cfg: SoftmaxConfig, x) -> np.ndarray:
     x = np.asarray(x, dtype=np.int64)
     if not 1 <= x.size <= cfg.max_len:
         raise ValueError(f"row length must be from 1 to {cfg.max_len}, not {x.size}")
-    lo, hi = -(1 << (cfg.in_bits - 1)), (1 << (cfg.in_bits - 1)) - 1
-    if x.min() < lo or x.max() > hi:
-        raise ValueError(f"logits must be in [{lo}, {hi}]")
+    _check_signed(x, cfg.in_bits, "logits")
     e = softmax_exp(cfg, x.max() - x)
     factor = softmax_factor(cfg, int(e.sum()))
     p = softmax_normalize(cfg, e, factor)
@@ -71,9 +76,7 @@ def softmax_float(cfg: SoftmaxConfig, x) -> np.ndarray:
 def activation(cfg: ActivationConfig, x) -> np.ndarray:
     """Golden model of ``hw.nonlinear.activation.Activation`` (elementwise)."""
     x = np.asarray(x, dtype=np.int64)
-    lo, hi = -(1 << (cfg.in_bits - 1)), (1 << (cfg.in_bits - 1)) - 1
-    if x.size and (x.min() < lo or x.max() > hi):
-        raise ValueError(f"inputs must be in [{lo}, {hi}]")
+    _check_signed(x, cfg.in_bits, "inputs")
     a = x + (x >> 1) + (x >> 3) + (x >> 4) if cfg.function == "shiftgelu" else x
     e = softmax_exp(cfg.exp, np.abs(a))
     p = cfg.sigmoid_frac
@@ -117,9 +120,7 @@ def norm_row(cfg: NormConfig, x) -> np.ndarray:
     x = np.asarray(x, dtype=np.int64)
     if not 1 <= x.size <= cfg.max_len:
         raise ValueError(f"row length must be from 1 to {cfg.max_len}, not {x.size}")
-    lo, hi = -(1 << (cfg.in_bits - 1)), (1 << (cfg.in_bits - 1)) - 1
-    if x.min() < lo or x.max() > hi:
-        raise ValueError(f"inputs must be in [{lo}, {hi}]")
+    _check_signed(x, cfg.in_bits, "inputs")
     n = x.size
     s1 = int(x.sum()) if cfg.kind == "layernorm" else 0
     s2 = int((x * x).sum())
@@ -154,9 +155,7 @@ def norm_float(cfg: NormConfig, x) -> np.ndarray:
 def igelu(cfg: IGeluConfig, x) -> np.ndarray:
     """Golden model of ``hw.nonlinear.activation.IGelu`` (see ``IGeluConfig``)."""
     x = np.asarray(x, dtype=np.int64)
-    lo, hi = -(1 << (cfg.in_bits - 1)), (1 << (cfg.in_bits - 1)) - 1
-    if x.size and (x.min() < lo or x.max() > hi):
-        raise ValueError(f"inputs must be in [{lo}, {hi}]")
+    _check_signed(x, cfg.in_bits, "inputs")
     u = x << (cfg.frac - cfg.in_frac)
     clipped = np.minimum(np.abs(u), -cfg.q_b)
     poly = (clipped + cfg.q_b) ** 2 + cfg.q_c
