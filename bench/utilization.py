@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 from common import compile_example
-
 from neurogate.compiler.flows.verify import verify_design
 
 CASES = [("models/dense512.py", "8x8", 3), ("models/mlp_digits.py", "8x8", 20),
@@ -27,7 +26,7 @@ def main() -> int:
     for model, array, vectors in CASES:
         out, design = compile_example(model, array)
         report = verify_design(out, vectors=vectors)
-        print(f"{Path(model).stem:<24} {array:<6} {design['useful_macs']:>8} "
+        print(f"{Path(model).stem:<24} {array:<6} {design.useful_macs:>8} "
               f"{report['latency_cycles']:>10} {report['model_cycles']:>6} "
               f"{report['utilization']:>10.1%}")
     return 0

@@ -7,60 +7,66 @@
     folder = api.compile(graph, array="8x8", target="ecp5-85k", out="build/mlp")
     api.verify(folder, vectors=200)                         # Verilator + cocotb vs golden
     api.synth(folder)                                       # yosys + nextpnr numbers
+
+``estimate`` runs the first steps of ``compile`` (legalize, plan) and stops before RTL.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..hw.config import ArrayShape
-from ..sim.perf.engine_cycles import inference_cycles
-from .backends.amaranth.emit import compile_graph
-from .backends.amaranth.mapping import plan_program
-from .fit import io_pins, memory_bits
+from ..numerics.errors import NeurogateError
+from . import driver
+from .backends.amaranth.emit import AmaranthEngine
+from .backends.base import Backend, CompileOptions, Estimate
+from .design import Design
 from .flows.synth import synth_design
 from .flows.verify import verify_design
-from .ir import DenseLayer, Graph
+from .ir import Graph
 from .modelfile import load_model
-from .passes.pipeline import lower
 from .targets import get_target
 
+__all__ = ["Estimate", "compile", "compile_design", "estimate", "load", "synth", "verify"]
 
-@dataclass(frozen=True)
-class Estimate:
-    """A design point before any RTL is built (the cycle model is exact for this engine)."""
-
-    array: str
-    cycles: int
-    utilization: float
-    pes: int
-    memory_bits: int
-    io_pins: int
+BACKENDS: dict[str, type[Backend]] = {AmaranthEngine.name: AmaranthEngine}
 
 
 def load(model: str | Path) -> Graph:
     return load_model(model)
 
 
-def _array(array: str | ArrayShape) -> ArrayShape:
-    return array if isinstance(array, ArrayShape) else ArrayShape.parse(array)
+def _options(array: str | ArrayShape, target: str) -> CompileOptions:
+    if not isinstance(array, ArrayShape):
+        try:
+            array = ArrayShape.parse(array)
+        except ValueError as error:
+            raise NeurogateError(f"--array: {error}") from None
+    return CompileOptions(target=get_target(target), array=array)
 
 
-def estimate(graph: Graph, array: str | ArrayShape) -> Estimate:
-    shape = _array(array)
-    lowered = lower(graph)
-    program = plan_program(lowered, shape)
-    cycles = inference_cycles(program)
-    macs = sum(n.weights.size for n in lowered.nodes if isinstance(n, DenseLayer))
-    return Estimate(array=str(shape), cycles=cycles, utilization=macs / (shape.pes * cycles),
-                    pes=shape.pes, memory_bits=memory_bits(program.config),
-                    io_pins=io_pins(program.config))
+def _backend(name: str) -> Backend:
+    try:
+        return BACKENDS[name]()
+    except KeyError:
+        raise NeurogateError(f"unknown backend {name!r}; choose one of "
+                             f"{', '.join(BACKENDS)}") from None
+
+
+def estimate(graph: Graph, array: str | ArrayShape = "8x8", *, target: str = "ecp5-85k",
+             backend: str = AmaranthEngine.name) -> Estimate:
+    return driver.estimate(graph, _backend(backend), _options(array, target))
+
+
+def compile_design(graph: Graph, *, array: str | ArrayShape = "8x8", target: str = "ecp5-85k",
+                   out: str | Path, backend: str = AmaranthEngine.name) -> Design:
+    """Like ``compile``, returning the typed ``Design`` written to ``design.json``."""
+    return driver.compile(graph, _backend(backend), _options(array, target), Path(out))
 
 
 def compile(graph: Graph, *, array: str | ArrayShape = "8x8", target: str = "ecp5-85k",
-            out: str | Path) -> Path:
-    compile_graph(graph, target=get_target(target), array=_array(array), out=Path(out))
+            out: str | Path, backend: str = AmaranthEngine.name) -> Path:
+    compile_design(graph, array=array, target=target, out=out, backend=backend)
     return Path(out)
 
 

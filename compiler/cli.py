@@ -1,4 +1,15 @@
-"""The ``neurogate`` command: compile, verify, synth, report."""
+"""The ``neurogate`` command: compile, verify, synth, report.
+
+Exit status (also in ``neurogate --help`` and docs/cli.md):
+
+* 0: success (for ``synth``, also a design that fits but misses its clock: the report
+  says ``timing_met: no``);
+* 1: an error in the input (model file, option value, build folder, output path) or a
+  tool that failed; one line on stderr names the problem;
+* 2: a malformed command line (unknown command or option, a value of the wrong type);
+* 3: ``verify`` found outputs that differ from the golden model (the first is named);
+* 4: ``synth``: the design does not fit the device (the over-used resource is named).
+"""
 
 from __future__ import annotations
 
@@ -8,26 +19,53 @@ from pathlib import Path
 
 import click
 
-from .errors import NeurogateError
+from ..numerics.errors import NeurogateError
+from .flows.verify import MismatchError
 from .ir import IRError
 
+EXIT_ERROR, EXIT_USAGE, EXIT_MISMATCH, EXIT_NO_FIT = 1, 2, 3, 4
 
-def _fail(message: str) -> None:
+
+def _fail(message: str, status: int = EXIT_ERROR) -> None:
     click.echo(f"neurogate: error: {message}", err=True)
-    sys.exit(1)
+    sys.exit(status)
 
 
 class _Group(click.Group):
-    """Turns our errors (and bad parameters) into one line and exit status 1."""
+    """Every refusal is one line on stderr and a documented exit status (module doc)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as error:
+            click.echo(error.ctx.get_help())
+            sys.exit(0)
+        except click.UsageError as error:
+            command = error.ctx.command_path if error.ctx else "neurogate"
+            _fail(f"{error.format_message()} (see `{command} --help`)", EXIT_USAGE)
+        except click.ClickException as error:
+            _fail(error.format_message(), error.exit_code or EXIT_ERROR)
+        except click.Abort:
+            _fail("interrupted", 130)
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except MismatchError as error:
+            _fail(f"verification failed: {error}", EXIT_MISMATCH)
         except (NeurogateError, IRError, ValueError) as error:
             _fail(str(error))
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            _fail(f"{where}{error.strerror or error}")
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, epilog="Exit status: 0 success, 1 error in the input or a tool, "
+             "2 malformed command line, 3 verify found mismatches, 4 synth: does not fit.")
 @click.version_option(package_name="neurogate")
 def main():
     """Compile quantized networks to verified, synthesized hardware."""
@@ -38,34 +76,33 @@ def main():
 @click.option("--target", default="ecp5-85k", show_default=True,
               help="ice40-up5k, ecp5-25k, ecp5-45k or ecp5-85k")
 @click.option("--array", "array_text", default="8x8", show_default=True, help="ROWSxCOLS")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="build folder")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="build folder (created; replaced only if an earlier compile made it)")
 def compile(model: Path, target: str, array_text: str, out: Path):
     """Compile MODEL (a .py file defining build_model()) into a build folder."""
-    from ..hw.config import ArrayShape
-    from .backends.amaranth.emit import compile_graph
-    from .modelfile import load_model
-    from .targets import get_target
+    from . import api
 
     start = time.perf_counter()
-    target_obj = get_target(target)
-    array = ArrayShape.parse(array_text)
-    graph = load_model(model)
-    design = compile_graph(graph, target=target_obj, array=array, out=out)
-    click.echo(f"compiled {design['name']}: {len(design['layers'])} layers on a {array} array "
-               f"for {target} -> {out}/{design['verilog']} "
-               f"({design['expected_cycles']} cycles/inference by the cycle model, "
+    design = api.compile_design(api.load(model), array=array_text, target=target, out=out)
+    click.echo(f"compiled {design.name}: {len(design.engine.layers)} layers on a "
+               f"{design.config.array} array for {design.target} -> {out}/{design.verilog} "
+               f"({design.expected_cycles} cycles/inference by the cycle model, "
                f"{time.perf_counter() - start:.1f} s)")
 
 
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path))
-@click.option("--vectors", default=200, show_default=True, help="test vectors (corner cases first)")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--vectors", type=click.IntRange(min=1), default=200, show_default=True,
+              help="test vectors (corner cases first)")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 def verify(folder: Path, vectors: int, seed: int):
-    """Simulate FOLDER's RTL on Verilator (cocotb) against the golden model."""
-    from .flows.verify import verify_design
+    """Simulate FOLDER's RTL on Verilator (cocotb) against the golden model.
 
-    report = verify_design(folder, vectors=vectors, seed=seed)
+    The first run builds the simulator (about a minute); progress is shown on a terminal.
+    """
+    from . import api
+
+    report = api.verify(folder, vectors=vectors, seed=seed)
     v = report["verified"]
     click.echo(f"verified {v['vectors']} vectors (+{v['stress_vectors']} with idle cycles and "
                f"back-pressure): {v['mismatches']} mismatches; {report['latency_cycles']} "
@@ -75,22 +112,25 @@ def verify(folder: Path, vectors: int, seed: int):
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--target", default=None, help="override the compile target")
-@click.option("--mhz", type=float, default=None, help="clock constraint (default per target)")
+@click.option("--mhz", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="clock constraint in MHz (default per target)")
 @click.option("--asic", is_flag=True, help="CMOS transistor estimate instead of an FPGA run")
 def synth(folder: Path, target: str | None, mhz: float | None, asic: bool):
-    """Synthesize FOLDER: yosys + nextpnr resources and Fmax, or an ASIC estimate."""
-    from .flows.synth import synth_design
+    """Synthesize FOLDER: yosys + nextpnr resources and Fmax, or an ASIC estimate.
 
-    result = synth_design(folder, target=target, mhz=mhz, asic=asic)
+    Takes a few minutes (the first yowasp call also compiles the tools, about a minute).
+    """
+    from . import api
+
+    result = api.synth(folder, target=target, mhz=mhz, asic=asic)
     if asic:
         click.echo(f"asic estimate: {result['transistors']} transistors of logic, "
                    f"{result['memory_bits']} memory bits as macros")
         return
     r = result["resources"]
     if not result["fits"]:
-        used = ", ".join(f"{k} {u}/{a}" for k, (u, a) in result["utilization"].items())
-        click.echo(f"{result['target']}: does NOT fit ({used or 'see synth log'})")
-        sys.exit(2)
+        _fail(f"{result['target']}: does not fit: {result.get('misfit') or 'see the synth log'}",
+              EXIT_NO_FIT)
     click.echo(f"{result['target']}: {r['lut']} LUT4, {r['carry']} carry, {r['ff']} FF, "
                f"{r['dsp']} DSP, {r['bram']} BRAM; fmax {result['fmax_mhz']} MHz "
                f"(constraint {result['constraint_mhz']} MHz, "

@@ -1,16 +1,19 @@
 """Refuse, before synthesis, a design that provably cannot fit its device.
 
-The checks are lower bounds (I/O pins exactly; multipliers and memory bits with the
-cheapest implementation the device has), so a design that passes may still fail to
-place: synthesis then reports it as not fitting, with the numbers.
+I/O pins are counted exactly, and so are DSP blocks: yosys maps every multiplier it can
+onto DSP blocks whether or not the device has that many (``Family.dsp_blocks`` repeats
+its slicing rule), so a design needing more blocks than the device has cannot place.
+Memory bits and LUTs are lower bounds (the cheapest implementation the device has), so
+a design that passes may still fail to place: synthesis then reports it as not fitting,
+naming the over-used resources.
 """
 
 from __future__ import annotations
 
 from ..hw.config import AcceleratorConfig
 from ..hw.program import descriptor_layout
-from .errors import NeurogateError
-from .targets import Target
+from ..numerics.errors import NeurogateError
+from .targets import TARGETS, Target
 
 
 def io_pins(config: AcceleratorConfig) -> int:
@@ -29,12 +32,33 @@ def memory_bits(config: AcceleratorConfig) -> int:
             + m.layers * descriptor_layout(config).size)
 
 
+def dsp_blocks(config: AcceleratorConfig, target: Target) -> int:
+    """DSP blocks the PE multipliers (signed act x weight) are mapped onto on ``target``."""
+    w = config.widths
+    return config.array.pes * target.arch.dsp_blocks(w.act_bits, w.weight_bits)
+
+
 def lut_lower_bound(config: AcceleratorConfig, target: Target) -> int:
-    """Multipliers beyond the DSP blocks need at least a*w/2 LUT4s each; every PE's
+    """Multiplier slices left off the DSP blocks need at least a*b/2 LUT4s; every PE's
     accumulator adder at least acc_bits/2."""
     w, pes = config.widths, config.array.pes
-    soft = max(0, pes - target.dsps)
-    return soft * (w.act_bits * w.weight_bits) // 2 + pes * w.acc_bits // 2
+    soft = target.arch.soft_multiplier_bits(w.act_bits, w.weight_bits)
+    return pes * (soft // 2 + w.acc_bits // 2)
+
+
+def _dsp_advice(config: AcceleratorConfig, target: Target) -> str:
+    """``try --array 5x5 or --target ecp5-45k``: the largest square array that fits the
+    blocks, and the smallest device with blocks enough for this one."""
+    w = config.widths
+    per = target.arch.dsp_blocks(w.act_bits, w.weight_bits)
+    side = 0
+    while (side + 1) ** 2 * per <= target.dsps:
+        side += 1
+    larger = sorted((t for t in TARGETS.values() if t.ios >= io_pins(config)
+                     and dsp_blocks(config, t) <= t.dsps), key=lambda t: t.dsps)
+    options = ([f"--array {side}x{side}"] if side else []) + [f"--target {t.name}"
+                                                              for t in larger[:1]]
+    return "try " + " or ".join(options) if options else "no listed device has enough"
 
 
 def check_fits(config: AcceleratorConfig, target: Target) -> None:
@@ -47,8 +71,17 @@ def check_fits(config: AcceleratorConfig, target: Target) -> None:
     if bits > ram_limit:
         raise NeurogateError(f"model does not fit {target.name}: {bits} bits of on-chip memory "
                              f"needed, at most {ram_limit} available")
+    w, pes = config.widths, config.array.pes
+    blocks = dsp_blocks(config, target)
+    if blocks > target.dsps:
+        per = blocks // pes
+        each = (f" of {w.act_bits}x{w.weight_bits} bits ({per} blocks each)" if per > 1 else "")
+        raise NeurogateError(
+            f"array {config.array} does not fit {target.name}: {pes} multipliers{each} need "
+            f"{blocks} {target.arch.dsp_cell} DSP blocks, the device has {target.dsps} "
+            f"({_dsp_advice(config, target)})")
     luts = lut_lower_bound(config, target)
     if luts > target.luts:
         raise NeurogateError(
-            f"array {config.array} does not fit {target.name}: {config.array.pes} multipliers "
-            f"({target.dsps} DSP blocks) need at least {luts} LUTs, the device has {target.luts}")
+            f"array {config.array} does not fit {target.name}: {pes} PEs need at least {luts} "
+            f"LUTs, the device has {target.luts}")

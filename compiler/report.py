@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from ..numerics.errors import NeurogateError
+from .design import Design
 from .flows.design_folder import load_design, load_report
 
 
@@ -17,19 +21,28 @@ def _fmt(value) -> str:
 
 def report_rows(folder) -> list[tuple[str, str]]:
     design, report = load_design(folder), load_report(folder)
+    try:
+        return _rows(design, report)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise NeurogateError(f"{Path(folder) / 'report.json'}: unexpected content ({error}); "
+                             "delete it and run verify/synth again") from None
+
+
+def _rows(design: Design, report: dict) -> list[tuple[str, str]]:
     verified = report.get("verified", {})
     resources = report.get("resources", {})
     asic = report.get("asic", {})
     util = report.get("utilization")
+    widths = design.config.widths
     rows = [
-        ("design", design["name"]),
-        ("target", report.get("target", design["target"])),
-        ("array", f"{design['array']['rows']}x{design['array']['cols']} ({design['dataflow']})"),
-        ("layers", ", ".join(f"{n} {s[0]}x{s[1]}" for n, s in zip(design["layers"],
-                                                                   design["layer_shapes"]))),
-        ("widths", "act {act_bits} / weight {weight_bits} / acc {acc_bits} / out {out_bits} bits"
-         .format(**design["widths"])),
-        ("verified", f"{verified['vectors']} vectors, {verified['mismatches']} mismatches"
+        ("design", design.name),
+        ("target", report.get("target", design.target)),
+        ("array", f"{design.config.array} ({design.config.dataflow.value})"),
+        ("layers", ", ".join(f"{layer.name} {layer.out_features}x{layer.in_features}"
+                             for layer in design.engine.layers)),
+        ("widths", f"act {widths.act_bits} / weight {widths.weight_bits} / acc {widths.acc_bits}"
+                   f" / out {widths.out_bits} bits"),
+        ("verified", f"{verified.get('vectors')} vectors, {verified.get('mismatches')} mismatches"
          if verified else "not yet (neurogate verify)"),
         ("latency_cycles", _fmt(report.get("latency_cycles"))),
         ("model_cycles", _fmt(report.get("model_cycles"))),
@@ -43,7 +56,7 @@ def report_rows(folder) -> list[tuple[str, str]]:
         ("timing_met", _fmt(report.get("timing_met"))),
     ]
     if asic:
-        rows.append(("asic transistors", f"{asic['transistors']} (+{asic['memory_bits']} "
+        rows.append(("asic transistors", f"{asic.get('transistors')} (+{asic.get('memory_bits')} "
                                          "memory bits as macros)"))
     versions = report.get("tool_versions", {})
     rows.append(("tools", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))))

@@ -8,10 +8,10 @@ from amaranth.lib.wiring import In, Out
 
 from .collector import TileCollector
 from .config import AcceleratorConfig
+from .datapath import IntegerDatapath
 from .memories import ActivationBuffer, WeightStore, skew_line
 from .program import Program, bits_for, descriptor_layout
 from .requant import Requantizer
-from .systolic import SystolicArray
 
 
 def output_layout(out_bits: int) -> data.StructLayout:
@@ -39,6 +39,10 @@ class Accelerator(wiring.Component):
         self.program = program
         self.config: AcceleratorConfig = program.config
         w = self.config.widths
+        # The matrix unit, chosen through the datapath seam (integer until the config
+        # selects a member).
+        self.datapath = IntegerDatapath(act_bits=w.act_bits, weight_bits=w.weight_bits,
+                                        acc_bits=w.acc_bits)
         super().__init__({
             "i": In(stream.Signature(data.ArrayLayout(signed(w.act_bits), self.config.array.cols))),
             "o": Out(stream.Signature(output_layout(w.out_bits))),
@@ -47,16 +51,17 @@ class Accelerator(wiring.Component):
 
     @property
     def pipeline_latency(self) -> int:
-        """Cycles from issuing a chunk to its row sums entering the tile collector."""
-        return 1 + self.config.array.cols + 1
+        """Cycles from issuing a chunk to its row sums entering the tile collector: the
+        synchronous operand read, then the matrix unit's latency."""
+        shape = self.config.array
+        return 1 + self.datapath.latency(shape.rows, shape.cols)
 
     def elaborate(self, platform):
         m = Module()
         cfg, prog = self.config, self.program
         rows, cols, w = cfg.array.rows, cfg.array.cols, cfg.widths
 
-        m.submodules.array = array = SystolicArray(rows=rows, cols=cols, act_bits=w.act_bits,
-                                                   weight_bits=w.weight_bits, acc_bits=w.acc_bits)
+        m.submodules.array = array = self.datapath.build(rows, cols)
         m.submodules.weights = wstore = WeightStore(
             rows=rows, cols=cols, weight_bits=w.weight_bits,
             images=[prog.weight_words(c) for c in range(cols)])

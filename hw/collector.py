@@ -6,7 +6,7 @@ from amaranth.hdl import Array, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..compiler.formats import check_int
+from ..numerics.checks import check_int
 from .arith import IntegerArithmetic
 
 

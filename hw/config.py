@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from ..compiler.formats import check_int
+from ..numerics.checks import check_int
 
 
 class Dataflow(enum.Enum):

@@ -6,7 +6,7 @@ from amaranth.hdl import Module, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..compiler.formats import check_int
+from ..numerics.checks import check_int
 from .arith import IntegerArithmetic
 
 
@@ -25,6 +25,10 @@ class ProcessingElement(wiring.Component):
     psum_out : Out, signed(acc_bits), registered
     """
 
+    #: Cycles from operands at the inputs to their product inside ``psum_out`` (the
+    #: product register, then the accumulator register).
+    LATENCY = 2
+
     def __init__(self, *, act_bits: int, weight_bits: int, acc_bits: int):
         check_int("act_bits", act_bits, low=1, high=64)
         check_int("weight_bits", weight_bits, low=1, high=64)
@@ -40,7 +44,7 @@ class ProcessingElement(wiring.Component):
     @property
     def latency(self) -> int:
         """Cycles from operands at the inputs to their product inside ``psum_out``."""
-        return 2
+        return self.LATENCY
 
     def elaborate(self, platform):
         m = Module()

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from amaranth.hdl import Module, signed
 from amaranth.lib import data, wiring
-from amaranth.lib.wiring import In, Out
 
-from ..compiler.formats import check_int
+from ..numerics.checks import check_int
+from .datapath import MatrixUnitSignature
 from .pe import ProcessingElement
 
 
 class SystolicArray(wiring.Component):
     """Row ``r`` computes ``sum_c act[c] * weight[c][r]`` with partial sums moving along it.
 
-    Operands are *skewed*: the operands of one chunk for column ``c`` are presented
-    ``c`` cycles after those for column 0.  ``act[c]`` is broadcast to every row of
-    column ``c``.  The dot product of the chunk whose column-0 operands were presented
-    at cycle ``s`` is on ``result[r]`` at cycle ``s + latency`` for every row.
-    A new chunk may be presented every cycle.
+    The integer member of the datapath seam (``datapath.IntegerDatapath``): ports and
+    timing (skew by column, ``latency``, a chunk per cycle) are ``MatrixUnitSignature``'s,
+    with ``pe_latency = ProcessingElement.LATENCY``.  ``act[c]`` is broadcast to every row
+    of column ``c``.
 
     Ports
     -----
@@ -35,17 +34,20 @@ class SystolicArray(wiring.Component):
         check_int("act_bits", act_bits, low=1, high=64)
         check_int("weight_bits", weight_bits, low=1, high=64)
         check_int("acc_bits", acc_bits, low=1, high=128)
-        super().__init__({
-            "act": In(data.ArrayLayout(signed(act_bits), cols)),
-            "weight": In(data.ArrayLayout(data.ArrayLayout(signed(weight_bits), rows), cols)),
-            "result": Out(data.ArrayLayout(signed(acc_bits), rows)),
-        })
+        super().__init__(self.signature_for(rows=rows, cols=cols, act_bits=act_bits,
+                                            weight_bits=weight_bits, acc_bits=acc_bits))
+
+    @staticmethod
+    def signature_for(*, rows: int, cols: int, act_bits: int, weight_bits: int,
+                      acc_bits: int) -> MatrixUnitSignature:
+        return MatrixUnitSignature(rows=rows, cols=cols, act_lane=signed(act_bits),
+                                   weight_lane=data.ArrayLayout(signed(weight_bits), rows),
+                                   acc_bits=acc_bits, pe_latency=ProcessingElement.LATENCY)
 
     @property
     def latency(self) -> int:
-        """Cycles from column 0's operands to the row results (one PE latency, plus one
-        cycle per further column)."""
-        return self.cols + 1
+        """Cycles from column 0's operands to the row results (``cols + 1``)."""
+        return self.signature.latency
 
     def elaborate(self, platform):
         m = Module()

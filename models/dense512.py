@@ -1,9 +1,8 @@
 """One 512x512 int8 dense layer with seeded random weights: the utilization benchmark."""
 
 import numpy as np
-
 from neurogate.compiler.builder import GraphBuilder
-from neurogate.compiler.formats import IntFormat
+from neurogate.numerics.formats import IntFormat
 
 
 def build_model():

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ..compiler.builder import GraphBuilder
-from ..compiler.formats import IntFormat
 from ..compiler.ir import Graph
+from ..numerics.formats import IntFormat
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -41,7 +41,7 @@ def held_out_set() -> tuple[np.ndarray, np.ndarray]:
 
 def accuracy(graph: Graph) -> float:
     """Top-1 accuracy of the integer golden model on the held-out set."""
-    from ..sim.golden.interpreter import run_single_output
+    from ..compiler.interpreter import run_single_output
 
     inputs, labels = held_out_set()
     return float(np.mean(np.argmax(run_single_output(graph, inputs), axis=1) == labels))

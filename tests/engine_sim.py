@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from amaranth.sim import Simulator
-
 from neurogate.hw.accelerator import Accelerator
 from neurogate.hw.program import Program
 

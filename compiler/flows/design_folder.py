@@ -1,25 +1,77 @@
-"""Reading a build folder written by ``neurogate compile``."""
+"""Reading a build folder written by ``neurogate compile``; every damaged or missing
+file is reported in one line that names it."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from ...numerics.errors import NeurogateError
+from .. import serialize
 from ..atomic import write_json_atomic
-from ..errors import NeurogateError
+from ..design import Design
+from ..ir import Graph
+
+RECOMPILE = "compile the model again with `neurogate compile`"
 
 
-def load_design(folder: Path) -> dict:
-    path = Path(folder) / "design.json"
-    if not path.is_file():
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except UnicodeDecodeError:
+        raise NeurogateError(f"{path}: not a text file; {RECOMPILE}") from None
+    except OSError as error:
+        raise NeurogateError(f"{path}: cannot be read ({error.strerror})") from None
+
+
+def check_folder(folder: Path) -> Path:
+    folder = Path(folder)
+    if not folder.exists():
+        raise NeurogateError(f"build folder {folder} does not exist; run `neurogate compile` first")
+    if not folder.is_dir():
+        raise NeurogateError(f"{folder} is a file, not a build folder")
+    if not (folder / "design.json").is_file():
         raise NeurogateError(f"{folder} is not a neurogate build folder (no design.json); "
                              "run `neurogate compile` first")
-    return json.loads(path.read_text())
+    return folder
+
+
+def load_design(folder: Path) -> Design:
+    """The folder's typed design; its Verilog file must be there too."""
+    folder = check_folder(folder)
+    path = folder / "design.json"
+    design = Design.from_json(_read(path), where=str(path))
+    if not (folder / design.verilog).is_file():
+        raise NeurogateError(f"{folder / design.verilog}: missing from the build folder; {RECOMPILE}")
+    return design
+
+
+def load_graph(folder: Path) -> Graph:
+    path = Path(folder) / "graph.json"
+    if not path.is_file():
+        raise NeurogateError(f"{path}: missing from the build folder; {RECOMPILE}")
+    text = _read(path)
+    try:
+        return serialize.loads(text)
+    except json.JSONDecodeError as error:
+        raise NeurogateError(f"{path}: not valid JSON ({error.msg} at line {error.lineno} "
+                             f"column {error.colno})") from None
+    except (NeurogateError, ValueError) as error:
+        raise NeurogateError(f"{path}: {error}") from None
 
 
 def load_report(folder: Path) -> dict:
     path = Path(folder) / "report.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    try:
+        report = json.loads(_read(path))
+    except json.JSONDecodeError as error:
+        raise NeurogateError(f"{path}: not valid JSON ({error.msg} at line {error.lineno}); "
+                             "delete it and run verify/synth again") from None
+    if not isinstance(report, dict):
+        raise NeurogateError(f"{path}: expected a JSON object; delete it and run verify/synth again")
+    return report
 
 
 def update_report(folder: Path, **fields) -> dict:

@@ -3,14 +3,19 @@
 Requantize and ReLU commute here: the rounding shift is monotone and maps 0 to 0, and
 every saturation range contains 0.  A value read by more than one node, or that is a
 graph output, ends the chain there.
+
+Only what one pass of the matrix engine computes is fused: a Dense on a vector (rank-1
+input), and a Requantize without multiplier, with saturation and a rounding the engine
+has (``floor`` or ``half_up``).  Any other Dense or Requantize stays as it is (and the
+backend refuses it by name).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from ..ir import Dense, DenseLayer, Graph, Relu, Requantize, Rounding
-from ..verifier import verify
+from ...numerics.formats import IntFormat
+from ...numerics.rounding import Overflow, Rounding
+from ..ir import Dense, DenseLayer, Graph, Relu, Requantize, replace_inputs
+from ..verifier import ENGINE_ROUNDINGS, verify
 
 
 def _single_reader(graph: Graph, name: str):
@@ -20,17 +25,23 @@ def _single_reader(graph: Graph, name: str):
     return None
 
 
+def _engine_requantize(node) -> bool:
+    return (isinstance(node, Requantize) and node.multiplier is None
+            and node.overflow is Overflow.SATURATE and node.rounding in ENGINE_ROUNDINGS
+            and isinstance(node.out.fmt, IntFormat))
+
+
 def fuse_dense_layers(graph: Graph) -> Graph:
     absorbed: dict[str, str] = {}     # removed node -> the fused node that replaces it
     fused: dict[str, DenseLayer] = {}
     for node in graph.nodes:
-        if not isinstance(node, Dense):
+        if not isinstance(node, Dense) or len(graph.type_of(node.input).shape) != 1:
             continue
         shift, rounding, relu, out, tail = 0, Rounding.FLOOR, False, node.out, node
         chain = []
         nxt = _single_reader(graph, tail.name)
         while nxt is not None:
-            if isinstance(nxt, Requantize) and not any(isinstance(c, Requantize) for c in chain):
+            if _engine_requantize(nxt) and not any(isinstance(c, Requantize) for c in chain):
                 shift, rounding, out = nxt.shift, nxt.rounding, nxt.out
             elif isinstance(nxt, Relu) and not relu:
                 relu = True
@@ -49,9 +60,6 @@ def fuse_dense_layers(graph: Graph) -> Graph:
     for node in graph.nodes:
         if node.name in absorbed:
             continue
-        node = fused.get(node.name, node)
-        if node.inputs and node.inputs[0] in absorbed:
-            node = replace(node, input=absorbed[node.inputs[0]])
-        nodes.append(node)
+        nodes.append(replace_inputs(fused.get(node.name, node), absorbed))
     outputs = tuple(absorbed.get(o, o) for o in graph.outputs)
     return verify(Graph(name=graph.name, nodes=tuple(nodes), outputs=outputs))

@@ -17,9 +17,9 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ...compiler.formats import check_int
+from ...numerics.checks import check_int
+from ...numerics.floats import EXACT, ApproxNorm, FloatFormat
 from .fma import FloatMultiplyAdd
-from .format import EXACT, ApproxNorm, FloatFormat
 
 
 class FloatSystolicArray(wiring.Component):

@@ -22,8 +22,8 @@ from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ...compiler.formats import check_int
-from .format import EXACT, ApproxNorm, FloatFormat
+from ...numerics.checks import check_int
+from ...numerics.floats import EXACT, ApproxNorm, FloatFormat
 
 STEPS = 6
 MAX_ACC_MAN_BITS = 23  # keeps the golden model inside int64 (window <= 52 bits)

@@ -14,11 +14,13 @@ from amaranth.hdl import Module, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ...compiler.formats import check_int, signed_width_for
+from ...numerics.checks import check_int
+from ...numerics.formats import signed_width_for
 from ..arith import IntegerArithmetic
+from ..datapath import BINARY_MODES, MatrixUnitSignature
 from ..systolic import chain_pes
 
-MODES = ("xnor", "and")
+MODES = BINARY_MODES
 
 
 def popcount(m: Module, value, name: str):
@@ -51,6 +53,9 @@ class BinaryPE(wiring.Component):
     psum_out : Out, signed(acc_bits), registered, wraps modulo ``2**acc_bits``
     """
 
+    #: One register after the popcount.
+    LATENCY = 1
+
     def __init__(self, *, width: int, acc_bits: int, mode: str = "xnor"):
         self.width = check_int("vector width", width, low=1, high=1024)
         self.acc_bits = check_int("acc_bits", acc_bits, low=2, high=64)
@@ -65,7 +70,7 @@ class BinaryPE(wiring.Component):
 
     @property
     def latency(self) -> int:
-        return 1
+        return self.LATENCY
 
     def elaborate(self, platform):
         m = Module()
@@ -83,10 +88,10 @@ class BinaryPE(wiring.Component):
 class BinaryArray(wiring.Component):
     """Row ``r`` computes ``sum_c dot(act[c], weight[c][r])`` over binary vectors.
 
-    Same skew convention as ``SystolicArray``: column ``c``'s operands of a chunk are
-    presented ``c`` cycles after column 0's; the chunk's results are on ``result`` at
-    cycle ``s + latency``; a new chunk every cycle.  One chunk covers
-    ``cols * width`` input elements.
+    The binary member of the datapath seam (``datapath.BinaryDatapath``): ports and
+    timing (skew by column, ``latency``, a chunk per cycle) are ``MatrixUnitSignature``'s,
+    with ``pe_latency = BinaryPE.LATENCY``.  One chunk covers ``cols * width`` input
+    elements.
 
     Parameters
     ----------
@@ -113,16 +118,21 @@ class BinaryArray(wiring.Component):
         self.width = check_int("vector width", width, low=1, high=1024)
         self.acc_bits = check_int("acc_bits", acc_bits, low=2, high=64)
         self.mode = _check_mode(mode)
-        super().__init__({
-            "act": In(data.ArrayLayout(unsigned(width), cols)),
-            "weight": In(data.ArrayLayout(data.ArrayLayout(unsigned(width), rows), cols)),
-            "result": Out(data.ArrayLayout(signed(acc_bits), rows)),
-        })
+        super().__init__(self.signature_for(rows=rows, cols=cols, width=width,
+                                            acc_bits=acc_bits, mode=mode))
+
+    @staticmethod
+    def signature_for(*, rows: int, cols: int, width: int, acc_bits: int,
+                      mode: str) -> MatrixUnitSignature:
+        """(``mode`` changes the arithmetic, not the ports.)"""
+        return MatrixUnitSignature(rows=rows, cols=cols, act_lane=unsigned(width),
+                                   weight_lane=data.ArrayLayout(unsigned(width), rows),
+                                   acc_bits=acc_bits, pe_latency=BinaryPE.LATENCY)
 
     @property
     def latency(self) -> int:
         """Cycles from column 0's operands to the row results (one register per column)."""
-        return self.cols
+        return self.signature.latency
 
     def column_bits(self, c: int) -> int:
         """Partial-sum width after column ``c``: ``|sum| <= (c + 1) * width``, at most
@@ -132,7 +142,7 @@ class BinaryArray(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        chain_pes(m, self, make_pe=lambda c: BinaryPE(width=self.width, acc_bits=self.column_bits(c),
-                                                      mode=self.mode),
+        chain_pes(m, self, make_pe=lambda c: BinaryPE(width=self.width, mode=self.mode,
+                                                      acc_bits=self.column_bits(c)),
                   feed_weight=lambda pe, c, r: pe.weight.eq(self.weight[c][r]))
         return m

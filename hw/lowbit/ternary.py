@@ -11,18 +11,18 @@ The per-tensor scale is applied once per output by ``OutputScale``, not in the a
 from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, signed, unsigned
-from amaranth.lib import data, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ...compiler.formats import check_int, signed_width_for
+from ...numerics.checks import check_int
+from ...numerics.formats import signed_width_for
 from ..arith import IntegerArithmetic
+from ..datapath import MatrixUnitSignature
 from ..systolic import chain_pes
 
 
 class TernaryPE(wiring.Component):
     """``psum_out <= psum_in + (act if code == 01 else -act if code == 11 else 0)``.
-
-    One register: without a multiplier there is nothing to split off.
 
     Ports
     -----
@@ -31,6 +31,9 @@ class TernaryPE(wiring.Component):
     psum_in : In, signed(acc_bits)
     psum_out : Out, signed(acc_bits), registered, wraps modulo ``2**acc_bits``
     """
+
+    #: One register: without a multiplier there is nothing to split off.
+    LATENCY = 1
 
     def __init__(self, *, act_bits: int, acc_bits: int):
         self.act_bits = check_int("act_bits", act_bits, low=2, high=32)
@@ -45,7 +48,7 @@ class TernaryPE(wiring.Component):
 
     @property
     def latency(self) -> int:
-        return 1
+        return self.LATENCY
 
     def elaborate(self, platform):
         m = Module()
@@ -59,11 +62,10 @@ class TernaryPE(wiring.Component):
 class TernaryArray(wiring.Component):
     """Row ``r`` computes ``sum_c act[c] * w[c][r]`` for ternary ``w`` by add/subtract/skip.
 
-    Same skew convention as ``SystolicArray``: the operands of one chunk for column ``c``
-    are presented ``c`` cycles after those for column 0, and ``act[c]`` is broadcast to
-    every row of column ``c``.  The dot product of the chunk whose column-0 operands
-    were presented at cycle ``s`` is on ``result[r]`` at cycle ``s + latency``.  A new
-    chunk may be presented every cycle.
+    The ternary member of the datapath seam (``datapath.TernaryDatapath``): ports and
+    timing (skew by column, ``latency``, a chunk per cycle) are ``MatrixUnitSignature``'s,
+    with ``pe_latency = TernaryPE.LATENCY``.  ``act[c]`` is broadcast to every row of
+    column ``c``.
 
     Parameters
     ----------
@@ -87,16 +89,20 @@ class TernaryArray(wiring.Component):
         self.cols = check_int("array cols", cols, low=1, high=256)
         self.act_bits = check_int("act_bits", act_bits, low=2, high=32)
         self.acc_bits = check_int("acc_bits", acc_bits, low=2, high=64)
-        super().__init__({
-            "act": In(data.ArrayLayout(signed(act_bits), cols)),
-            "weight": In(data.ArrayLayout(unsigned(2 * rows), cols)),
-            "result": Out(data.ArrayLayout(signed(acc_bits), rows)),
-        })
+        super().__init__(self.signature_for(rows=rows, cols=cols, act_bits=act_bits,
+                                            acc_bits=acc_bits))
+
+    @staticmethod
+    def signature_for(*, rows: int, cols: int, act_bits: int,
+                      acc_bits: int) -> MatrixUnitSignature:
+        return MatrixUnitSignature(rows=rows, cols=cols, act_lane=signed(act_bits),
+                                   weight_lane=unsigned(2 * rows), acc_bits=acc_bits,
+                                   pe_latency=TernaryPE.LATENCY)
 
     @property
     def latency(self) -> int:
         """Cycles from column 0's operands to the row results (one register per column)."""
-        return self.cols
+        return self.signature.latency
 
     def column_bits(self, c: int) -> int:
         """Partial-sum width after column ``c``: what ``c + 1`` terms of ``+-act`` can

@@ -12,9 +12,9 @@ from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ...numerics.nonlinear import ActivationConfig, IGeluConfig
 from ..arith import IntegerArithmetic
 from ..pipeline import delay, held_pipeline
-from .config import ActivationConfig, IGeluConfig
 from .exp import exp_pipeline, exp_stages
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 
+from ...numerics.nonlinear import SoftmaxConfig
 from ..pipeline import delay
-from .config import SoftmaxConfig
 
 
 def exp_stages(cfg: SoftmaxConfig) -> int:

@@ -26,11 +26,19 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
+from ...numerics.nonlinear import NormConfig
 from ..arith import IntegerArithmetic
-from .config import NormConfig
 from ..pipeline import delay
-from .rows import (SerialReciprocal, SerialSqrt, element_queue, reciprocal_pipeline,
-                   row_input, row_output, solver_pipeline, sqrt_pipeline)
+from .rows import (
+    SerialReciprocal,
+    SerialSqrt,
+    element_queue,
+    reciprocal_pipeline,
+    row_input,
+    row_output,
+    solver_pipeline,
+    sqrt_pipeline,
+)
 
 
 class Norm(wiring.Component):

@@ -22,7 +22,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
-from ...compiler.formats import check_int
+from ...numerics.checks import check_int
 from ..pipeline import delay
 
 

@@ -27,11 +27,17 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
-from .config import SoftmaxConfig
+from ...numerics.nonlinear import SoftmaxConfig
 from ..pipeline import delay
 from .exp import exp_pipeline, exp_stages
-from .rows import (SerialReciprocal, element_queue, reciprocal_pipeline, row_input,
-                   row_output, solver_pipeline)
+from .rows import (
+    SerialReciprocal,
+    element_queue,
+    reciprocal_pipeline,
+    row_input,
+    row_output,
+    solver_pipeline,
+)
 
 
 class Softmax(wiring.Component):

@@ -15,6 +15,8 @@ from pathlib import Path
 import cocotb
 from cocotb.triggers import RisingEdge
 
+from ...compiler.design import Design
+from ...compiler.progress import write_detail
 from ...hw.program import pack_lanes, unpack_lanes
 from .streams import CycleCounter, StreamDriver, StreamMonitor, start_clock_and_reset
 
@@ -22,12 +24,13 @@ from .streams import CycleCounter, StreamDriver, StreamMonitor, start_clock_and_
 class EngineTB:
     """Owns clock, reset, the input driver, the output monitor and the scoreboard."""
 
-    def __init__(self, dut, design: dict, *, idle: float = 0.0, stall: float = 0.0, seed: int = 0):
+    def __init__(self, dut, design: Design, *, idle: float = 0.0, stall: float = 0.0,
+                 seed: int = 0):
         self.dut, self.design = dut, design
-        self.cols = design["array"]["cols"]
-        self.act_bits = design["widths"]["act_bits"]
-        self.out_bits = design["widths"]["out_bits"]
-        self.chunks = design["input_chunks"]
+        self.cols = design.config.array.cols
+        self.act_bits = design.config.widths.act_bits
+        self.out_bits = design.config.widths.out_bits
+        self.chunks = design.engine.input_chunks
         self.counter = CycleCounter(dut.clk)
         self.driver = StreamDriver(dut, "i", dut.clk, self.counter, idle=idle, seed=seed)
         self.monitor = StreamMonitor(dut, "o", dut.clk, self.counter, stall=stall, seed=seed + 1)
@@ -61,9 +64,10 @@ class EngineTB:
             await RisingEdge(self.dut.clk)
 
 
-def compare(design: dict, expected: list[list[int]], received: list[tuple[int, int, int]]) -> list[str]:
+def compare(design: Design, expected: list[list[int]],
+            received: list[tuple[int, int, int]]) -> list[str]:
     """Scoreboard: every output value and the ``last`` flag, in order."""
-    layer = design["layers"][-1]
+    layer = design.layer_names[-1]
     n_out = len(expected[0]) if expected else 0
     problems = []
     for v, want in enumerate(expected):
@@ -80,16 +84,19 @@ def compare(design: dict, expected: list[list[int]], received: list[tuple[int, i
 
 
 async def run_vectors(dut, *, idle: float, stall: float, limit: int | None, tag: str) -> dict:
-    design = json.loads((Path(os.environ["NEUROGATE_DESIGN"]) / "design.json").read_text())
+    design = Design.from_json((Path(os.environ["NEUROGATE_DESIGN"]) / "design.json").read_text())
+    progress = os.environ.get("NEUROGATE_PROGRESS_FILE") if tag == "all" else None
     vectors = json.loads(Path(os.environ["NEUROGATE_VECTORS"]).read_text())
     inputs, expected = vectors["inputs"][:limit], vectors["expected"][:limit]
     tb = EngineTB(dut, design, idle=idle, stall=stall, seed=len(inputs))
     await tb.start()
-    n_out = design["output_size"]
-    timeout = 20 * design["expected_cycles"] + 1000
+    n_out = design.output_size
+    timeout = 20 * design.expected_cycles + 1000
     for v, vector in enumerate(inputs):
         await tb.send_vector(vector)
         await tb.wait_outputs((v + 1) * n_out, timeout=timeout * (1 + int(bool(idle or stall)) * 10))
+        if progress and (v % 10 == 9 or v == len(inputs) - 1):
+            write_detail(progress, f"{v + 1}/{len(inputs)} vectors")
     mismatches = compare(design, expected, tb.received)
     cycles = [tb.received[(v + 1) * n_out - 1][2] - tb.sent_cycles[v] + 1 for v in range(len(inputs))]
     result = {"vectors": len(inputs), "mismatches": len(mismatches), "first_mismatch":

@@ -14,7 +14,7 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
-from neurogate.hw.fp.format import PRESETS, ApproxNorm
+from neurogate.numerics.floats import PRESETS, ApproxNorm
 from neurogate.sim.golden import fp as gfp
 
 

@@ -13,7 +13,6 @@ import os
 import cocotb
 import numpy as np
 from cocotb.triggers import RisingEdge, Timer
-
 from neurogate.sim.cocotb.streams import start_clock_and_reset
 from neurogate.sim.golden.lowbit import binary_matmul, pack_bits, pack_ternary, ternary_matmul
 

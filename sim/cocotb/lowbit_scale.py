@@ -12,10 +12,13 @@ import os
 import cocotb
 import numpy as np
 from cocotb.triggers import RisingEdge
-
-from neurogate.compiler.ir import Rounding
-from neurogate.sim.cocotb.streams import (CycleCounter, StreamDriver, StreamMonitor,
-                                          start_clock_and_reset)
+from neurogate.numerics.rounding import Rounding
+from neurogate.sim.cocotb.streams import (
+    CycleCounter,
+    StreamDriver,
+    StreamMonitor,
+    start_clock_and_reset,
+)
 from neurogate.sim.golden.lowbit import output_scale
 
 

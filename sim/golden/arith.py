@@ -1,57 +1,151 @@
 """Integer arithmetic shared by every golden model; mirrors ``neurogate.hw.arith``.
 
-All functions take and return NumPy integer arrays (int64, or object arrays of Python
-ints when a width exceeds what int64 holds exactly).
+All functions take and return NumPy integer arrays: int64 when every intermediate value
+fits in it, otherwise object arrays of Python integers (exact at any width).  Callers
+never need to think about int64 overflow: each function widens by itself.
+
+Rounding of ``v / 2**s`` (``round_shift``) and of ``n / d`` (``round_div``), exactly as
+``numerics.Rounding`` names them:
+
+* ``FLOOR``: the largest integer ``<= v / 2**s`` (an arithmetic right shift);
+* ``HALF_UP``: nearest, a tie goes up, ``floor(v / 2**s + 1/2)``;
+* ``HALF_EVEN``: nearest, a tie goes to the even neighbour;
+* ``HALF_AWAY``: nearest, a tie goes away from zero (``-2.5 -> -3``, ``2.5 -> 3``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...compiler.ir import Rounding
+from ...numerics.rounding import Overflow, Rounding
+
+INT64_SAFE_BITS = 62
+
+
+def bits(values) -> int:
+    """Signed bits holding every value of ``values`` (at least 1)."""
+    values = np.asarray(values)
+    if values.size == 0:
+        return 1
+    return max(abs(int(values.min())), abs(int(values.max()))).bit_length() + 1
 
 
 def as_exact(values, bits_needed: int) -> np.ndarray:
     """int64 when ``bits_needed`` fits in it, otherwise Python integers."""
     array = np.asarray(values)
-    return array.astype(np.int64) if bits_needed <= 62 else array.astype(object)
+    return array.astype(np.int64) if bits_needed <= INT64_SAFE_BITS else array.astype(object)
 
 
-def wrap(values, width: int) -> np.ndarray:
-    """Two's-complement wrap to ``width`` bits (what a ``width``-bit register keeps)."""
+def widen(values, extra_bits: int) -> np.ndarray:
+    """``values`` in a dtype that holds them times ``2**extra_bits`` exactly."""
     values = np.asarray(values)
-    if values.dtype == object or width > 62:
-        mask, half = (1 << width) - 1, 1 << (width - 1)
-        return np.vectorize(lambda v: ((int(v) + half) & mask) - half, otypes=[object])(values)
-    half = np.int64(1) << (width - 1)
-    return ((values + half) & ((np.int64(1) << width) - 1)) - half
+    if values.dtype == object:
+        return values
+    return as_exact(values, bits(values) + extra_bits)
+
+
+def wrap(values, width: int, signed: bool = True) -> np.ndarray:
+    """Keep the low ``width`` bits (what a ``width``-bit register keeps), read back as a
+    two's-complement number (``signed``) or an unsigned one."""
+    values = np.asarray(values)
+    offset = 1 << (width - 1) if signed else 0
+    if values.dtype == object or width > INT64_SAFE_BITS or bits(values) > INT64_SAFE_BITS:
+        mask = (1 << width) - 1
+        return np.vectorize(lambda v: ((int(v) + offset) & mask) - offset,
+                            otypes=[object])(values)
+    mask = (np.int64(1) << width) - 1
+    return ((values + offset) & mask) - offset
 
 
 def round_shift(values, shift: int, rounding: Rounding) -> np.ndarray:
-    """Arithmetic shift right by ``shift`` with the given rounding (no overflow: exact ints)."""
+    """``values / 2**shift`` rounded to an integer with ``rounding`` (module docstring).
+
+    ``shift >= 0``; ``shift == 0`` returns the values unchanged.  No overflow: the result
+    is exact for any input.
+    """
     values = np.asarray(values)
     if shift == 0:
         return values
+    if shift < 0:
+        raise ValueError(f"shift must be at least 0, not {shift}")
+    values = widen(values, 2)
+    half = 1 << (shift - 1)
+    if rounding is Rounding.FLOOR:
+        return values >> shift
     if rounding is Rounding.HALF_UP:
-        values = values + (1 << (shift - 1))
-    return values >> shift
+        return (values + half) >> shift
+    if rounding is Rounding.HALF_AWAY:
+        # ties away from zero: round the magnitude half up, then restore the sign
+        magnitude = (np.abs(values) + half) >> shift
+        return np.where(values < 0, -magnitude, magnitude)
+    if rounding is Rounding.HALF_EVEN:
+        floor = values >> shift
+        rest = values - (floor << shift)          # in [0, 2**shift)
+        up = (rest > half) | ((rest == half) & ((floor & 1) == 1))
+        return floor + up.astype(np.int64)
+    raise ValueError(f"rounding must be a Rounding, not {rounding!r}")
+
+
+def round_div(num, den, rounding: Rounding) -> np.ndarray:
+    """``num / den`` rounded to an integer with ``rounding``; ``den > 0`` (broadcast).
+
+    Exact rational rounding: with ``q = floor(num / den)`` and ``r = num - q * den`` in
+    ``[0, den)``, a tie is ``2 * r == den``.  For a power-of-two ``den`` this equals
+    ``round_shift`` by ``log2(den)``.
+    """
+    num, den = np.asarray(num), np.asarray(den)
+    if den.size and int(den.min()) < 1:
+        raise ValueError("the divisor must be positive")
+    width = max(bits(num), bits(den)) + 2
+    num, den = as_exact(num, width), as_exact(den, width)
+    floor = num // den
+    twice_rest = 2 * (num - floor * den)
+    if rounding is Rounding.FLOOR:
+        up = np.zeros(np.shape(floor), dtype=bool)
+    elif rounding is Rounding.HALF_UP:
+        up = twice_rest >= den
+    elif rounding is Rounding.HALF_EVEN:
+        up = (twice_rest > den) | ((twice_rest == den) & ((floor & 1) == 1))
+    elif rounding is Rounding.HALF_AWAY:
+        up = (twice_rest > den) | ((twice_rest == den) & (num >= 0))
+    else:
+        raise ValueError(f"rounding must be a Rounding, not {rounding!r}")
+    return floor + np.asarray(up).astype(np.int64)
 
 
 def saturate(values, lo: int, hi: int) -> np.ndarray:
     return np.minimum(np.maximum(np.asarray(values), lo), hi)
 
 
-def dense(x, weights, bias, acc_width: int) -> np.ndarray:
-    """``wrap(x @ weights.T + bias)``, exact. ``x`` is (batch, in)."""
-    x, weights = np.asarray(x), np.asarray(weights)
-    bits = _bits(x) + _bits(weights) + int(np.ceil(np.log2(max(weights.shape[1], 1) + 1))) + 1
-    bits = max(bits, _bits(bias) + 1, acc_width)
-    x, weights = as_exact(x, bits), as_exact(weights, bits)
-    return wrap(x @ weights.T + as_exact(bias, bits), acc_width)
+def overflow(values, fmt, mode: Overflow) -> np.ndarray:
+    """Fit ``values`` into the integer format ``fmt``: clamp to ``[fmt.min, fmt.max]``
+    (``SATURATE``) or keep the low ``fmt.width`` bits (``WRAP``, two's complement for a
+    signed format, modulo ``2**width`` for an unsigned one).  Returns int64."""
+    if mode is Overflow.SATURATE:
+        out = saturate(values, fmt.min, fmt.max)
+    elif mode is Overflow.WRAP:
+        out = wrap(values, fmt.width, fmt.signed)
+    else:
+        raise ValueError(f"overflow must be an Overflow, not {mode!r}")
+    return to_int64(out, fmt)
 
 
-def _bits(values) -> int:
+def to_int64(values, fmt=None) -> np.ndarray:
+    """int64 copy of values known to fit (those of a format up to 64 bits do)."""
     values = np.asarray(values)
-    if values.size == 0:
-        return 1
-    return max(abs(int(values.min())), abs(int(values.max()))).bit_length() + 1
+    if values.dtype == object:
+        return np.array(values.tolist(), dtype=np.int64).reshape(values.shape)
+    return values.astype(np.int64)
+
+
+def product_bits(a, b, terms: int) -> int:
+    """Signed bits of a sum of ``terms`` products of elements of ``a`` and ``b``."""
+    return bits(a) + bits(b) + int(terms).bit_length() + 1
+
+
+def dense(x, weights, bias, acc_width: int) -> np.ndarray:
+    """``wrap(x @ weights.T + bias)``, exact. ``x`` is (..., in), ``weights`` (out, in)."""
+    x, weights = np.asarray(x), np.asarray(weights)
+    width = max(product_bits(x, weights, weights.shape[1]), bits(bias)) + 1
+    x, weights = as_exact(x, width), as_exact(weights, width)
+    return wrap(x @ weights.T + as_exact(bias, width), acc_width)

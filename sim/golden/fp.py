@@ -4,7 +4,7 @@ Everything works on integer bit patterns (``int64`` arrays).  ``fma`` follows th
 hardware datapath step for step, so every ``ApproxNorm`` setting is reproduced bit for
 bit; with ``ApproxNorm.exact()`` it computes ``round_rne(acc + a*b)`` with a single
 rounding (checked in the tests against exact Python-integer arithmetic and against
-float64 + ``ml_dtypes``).  Format conventions are in ``neurogate.hw.fp.format``.
+float64 + ``ml_dtypes``).  Format conventions are in ``neurogate.numerics.floats``.
 
 ``from_float`` / ``to_float`` convert to and from float64 with an explicit
 round-to-nearest-even; ``ml_dtypes`` is only used by tests as an independent reference
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...hw.fp.format import EXACT, ApproxNorm, FloatFormat
+from ...numerics.floats import EXACT, ApproxNorm, FloatFormat
 
 
 def _i64(x) -> np.ndarray:
@@ -179,3 +179,21 @@ def matmul_chain(a, b, *, in_fmt: FloatFormat, acc_fmt: FloatFormat,
     for k in range(a.shape[1]):
         acc = fma(acc, a[:, k:k + 1], b[k:k + 1, :], in_fmt=in_fmt, acc_fmt=acc_fmt, norm=norm)
     return acc
+
+
+def float_dense(x, weights, bias, *, in_fmt: FloatFormat, acc_fmt: FloatFormat,
+                norm: ApproxNorm) -> np.ndarray:
+    """The ``FloatDense`` op on a batch ``x`` (``(batch, in)`` codes of ``in_fmt``):
+    output ``n`` is the chain ``acc <- fma(acc, x[k], weights[n, k])``, ``k = 0, 1,
+    ...``, from ``acc = bias[n]`` (codes of ``acc_fmt``), each step one unit with
+    normalization ``norm``."""
+    init = np.broadcast_to(np.asarray(bias), (np.shape(x)[0], np.shape(bias)[0]))
+    return matmul_chain(x, np.asarray(weights).T, in_fmt=in_fmt, acc_fmt=acc_fmt, norm=norm,
+                        init=init)
+
+
+def float_convert(x, *, in_fmt: FloatFormat, out_fmt: FloatFormat) -> np.ndarray:
+    """The ``FloatConvert`` op: codes of ``in_fmt`` to the nearest codes of ``out_fmt``
+    (ties to even).  float64 holds every value of formats up to FP32 exactly, so the
+    detour through it rounds once."""
+    return from_float(to_float(x, in_fmt), out_fmt)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...compiler.ir import Rounding
+from ...numerics.rounding import Rounding
 from .arith import round_shift, saturate, wrap
 
 TERNARY_CODES = {0: 0b00, 1: 0b01, -1: 0b11}
@@ -80,6 +80,40 @@ def binary_matmul(act_bits, weight_bits, mode: str, acc_bits: int) -> np.ndarray
     else:
         raise ValueError(f"mode must be 'xnor' or 'and', not {mode!r}")
     return wrap(per_pe.sum(-2), acc_bits)
+
+
+def ternary_chunk(act, weights, *, acc_bits: int) -> np.ndarray:
+    """The ternary matrix unit's chunk product in the datapath tile orientation.
+
+    ``act[..., k]``, ``weights[rows, k]`` in {-1, 0, +1} (row ``r`` is output ``r``, as
+    ``arith.dense``'s weights): ``ternary_matmul(act, weights.T, acc_bits)``.
+    """
+    return ternary_matmul(act, np.asarray(weights, dtype=np.int64).T, acc_bits)
+
+
+def binary_chunk(act, weights, *, width: int, mode: str, acc_bits: int) -> np.ndarray:
+    """The binary matrix unit's chunk product on logical values, via ``binary_matmul``.
+
+    ``act[..., cols * width]``: +-1 (``xnor``) or 0/1 (``and``); ``weights[rows, cols *
+    width]``: +-1.  Element ``k`` is bit ``k % width`` of column ``k // width``.  Equals
+    ``wrap(act @ weights.T, acc_bits)``; computed by popcounts, as the hardware does.
+    """
+    if mode not in ("xnor", "and"):
+        raise ValueError(f"mode must be 'xnor' or 'and', not {mode!r}")
+    act, weights = np.asarray(act, dtype=np.int64), np.asarray(weights, dtype=np.int64)
+    if act.shape[-1] % width or weights.shape[-1] != act.shape[-1]:
+        raise ValueError(f"chunk of {act.shape[-1]} inputs and weight tile of "
+                         f"{weights.shape[-1]} must both be a multiple of width {width}")
+    if not np.isin(weights, (-1, 1)).all():
+        raise ValueError("binary weights must be -1 or +1")
+    allowed = ((0, 1), "0 or 1") if mode == "and" else ((-1, 1), "-1 or +1")
+    if not np.isin(act, allowed[0]).all():
+        raise ValueError(f"{mode}-mode activations must be {allowed[1]}")
+    act_bits = act if mode == "and" else (act + 1) // 2
+    cols = act.shape[-1] // width
+    weight_bits = ((weights + 1) // 2).reshape(len(weights), cols, width).transpose(1, 0, 2)
+    return binary_matmul(act_bits.reshape(act.shape[:-1] + (cols, width)), weight_bits, mode,
+                         acc_bits)
 
 
 def output_scale(acc, scale, bias, shift: int, rounding: Rounding, lo: int, hi: int) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Bit-exact NumPy models of the integer non-linear units in ``neurogate.hw.nonlinear``.
 
-Every constant comes from the unit's frozen config (``hw/nonlinear/config.py``), which
+Every constant comes from the unit's frozen config (``numerics/nonlinear.py``), which
 the RTL generator reads too.  Shifts of negative numbers are arithmetic (floor), as in
 the hardware.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...compiler.ir import Rounding
-from ...hw.nonlinear.config import ActivationConfig, IGeluConfig, NormConfig, SoftmaxConfig
+from ...numerics.nonlinear import ActivationConfig, IGeluConfig, NormConfig, SoftmaxConfig
+from ...numerics.rounding import Rounding
 from .arith import round_shift, saturate
 
 
@@ -171,3 +171,24 @@ def gelu_float(in_frac: int, x) -> np.ndarray:
 
     v = np.asarray(x, dtype=np.float64) * 2.0 ** -in_frac
     return v * 0.5 * (1 + np.vectorize(erf)(v / np.sqrt(2)))
+
+
+def _rows(x, row_fn) -> np.ndarray:
+    """``row_fn`` applied to every row (the last axis) of ``x``, shape kept."""
+    x = np.asarray(x, dtype=np.int64)
+    flat = x.reshape(-1, x.shape[-1])
+    out = np.array([row_fn(row) for row in flat], dtype=np.int64)
+    return out.reshape(x.shape)
+
+
+def softmax(cfg: SoftmaxConfig, x) -> np.ndarray:
+    """The ``Softmax`` op: ``softmax_row`` on every row (last axis) of a batch ``x``
+    (``(batch, ..., L)``, ``L <= max_len``): unsigned ``out_bits`` probabilities at
+    ``out_bits`` fractional bits, or BiViT bits (0/1) with ``binarize``."""
+    return _rows(x, lambda row: softmax_row(cfg, row))
+
+
+def norm(cfg: NormConfig, x) -> np.ndarray:
+    """The ``Norm`` op (LayerNorm or RMSNorm by ``cfg.kind``): ``norm_row`` on every row
+    (last axis) of a batch ``x``; element ``j`` of a row uses ``gamma[j]``, ``beta[j]``."""
+    return _rows(x, lambda row: norm_row(cfg, row))

@@ -1,10 +1,12 @@
-"""Test vectors for a graph: the corner cases first, then seeded random inputs."""
+"""Test vectors for one input of a given shape and integer format: the corner cases first,
+then seeded random inputs.  (``neurogate.compiler.interpreter.make_vectors`` makes them
+for a graph's input.)"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...compiler.ir import Graph
+from ...numerics.formats import BinaryFormat
 
 
 def corner_vectors(size: int, lo: int, hi: int) -> np.ndarray:
@@ -17,17 +19,26 @@ def corner_vectors(size: int, lo: int, hi: int) -> np.ndarray:
     return np.array(rows, dtype=np.int64)
 
 
-def make_vectors(graph: Graph, count: int, *, seed: int = 0) -> np.ndarray:
-    """``count`` input vectors for the graph's single input: corners, then random.
+def make_vectors(shape, fmt, count: int, *, seed: int = 0) -> np.ndarray:
+    """``count`` inputs of ``shape`` (an int or a tuple, the batch axis excluded) in the
+    integer format ``fmt`` (``IntFormat``, ``BinaryFormat`` or ``TernaryFormat``), as a
+    ``(count, *shape)`` int64 array: corners (flattened row-major), then random.
 
-    Half of the random vectors are uniform over the input format; the other half use
-    only the extreme values, which drives accumulators and requantizers into saturation.
+    Half of the random vectors are uniform over the format; the other half use only its
+    extreme values, which drives accumulators and requantizers into saturation.  A
+    binary format has no zero: its corner rows without zeros are kept, and its uniform
+    vectors draw from {-1, +1}.
     """
-    (inp,) = graph.inputs
-    fmt, size = inp.out.fmt, inp.out.size
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    size = int(np.prod(shape, dtype=np.int64))
     corners = corner_vectors(size, fmt.min, fmt.max)
+    corners = corners[[fmt.contains(row) for row in corners]]
     rng = np.random.default_rng(seed)
     extra = max(0, count - len(corners))
-    uniform = rng.integers(fmt.min, fmt.max + 1, size=(extra - extra // 2, size))
+    if isinstance(fmt, BinaryFormat):
+        uniform = rng.choice(np.array([-1, 1]), size=(extra - extra // 2, size))
+    else:
+        uniform = rng.integers(fmt.min, fmt.max + 1, size=(extra - extra // 2, size))
     extremes = rng.choice(np.array([fmt.min, fmt.max]), size=(extra // 2, size))
-    return np.concatenate([corners, uniform, extremes]).astype(np.int64)[:count]
+    vectors = np.concatenate([corners, uniform, extremes]).astype(np.int64)[:count]
+    return vectors.reshape((len(vectors),) + shape)

@@ -1,18 +1,17 @@
 """The command line: bad input gives one line naming the problem, a non-zero exit and
 no output folder; a good compile is byte-for-byte deterministic."""
 
-import json
 import textwrap
 
 import pytest
 from click.testing import CliRunner
-
 from neurogate.compiler.cli import main
+from neurogate.compiler.design import Design
 
 MODEL = textwrap.dedent('''
     import numpy as np
     from neurogate.compiler.builder import GraphBuilder
-    from neurogate.compiler.formats import IntFormat
+    from neurogate.numerics.formats import IntFormat
 
     def build_model():
         rng = np.random.default_rng(0)
@@ -48,12 +47,13 @@ def test_compile_writes_the_folder(tmp_path):
     result = run("compile", write_model(tmp_path), "--array", "3x4", "--out", out)
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(["user_mlp.v", "bias.hex", "descriptors.hex", "design.json",
+    assert names == sorted([".neurogate-build", "user_mlp.v", "bias.hex", "descriptors.hex", "design.json",
                             "graph.json", "report.json", "tb_user_mlp.py", "vectors.json",
                             "weights_c0.hex", "weights_c1.hex", "weights_c2.hex",
                             "weights_c3.hex"])
-    design = json.loads((out / "design.json").read_text())
-    assert design["layer_shapes"] == [[6, 10]] and design["input_chunks"] == 3
+    design = Design.from_json((out / "design.json").read_text())
+    assert [(layer.out_features, layer.in_features) for layer in design.engine.layers] == [(6, 10)]
+    assert design.engine.input_chunks == 3
 
 
 def test_compile_is_deterministic(tmp_path):

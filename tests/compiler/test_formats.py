@@ -1,6 +1,5 @@
 import pytest
-
-from neurogate.compiler.formats import IntFormat, signed_width_for
+from neurogate.numerics.formats import IntFormat, signed_width_for
 
 
 def test_construction_and_ranges():

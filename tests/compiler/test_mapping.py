@@ -1,13 +1,12 @@
 import numpy as np
 import pytest
-
 from graphs import random_mlp
 from neurogate.compiler.backends.amaranth.mapping import derive_widths, plan_program
 from neurogate.compiler.builder import GraphBuilder
-from neurogate.compiler.errors import NeurogateError
-from neurogate.compiler.formats import IntFormat
 from neurogate.compiler.passes.pipeline import lower
 from neurogate.hw.config import ArrayShape, Widths
+from neurogate.numerics.errors import NeurogateError
+from neurogate.numerics.formats import IntFormat
 
 
 def test_weight_image_layout():

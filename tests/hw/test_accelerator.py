@@ -3,15 +3,13 @@ cycle counts equal to the cycle model's."""
 
 import numpy as np
 import pytest
-
 from engine_sim import run_engine
 from graphs import random_mlp
 from neurogate.compiler.backends.amaranth.mapping import plan_program
+from neurogate.compiler.interpreter import make_vectors, run_single_output
 from neurogate.compiler.passes.pipeline import lower
 from neurogate.hw.accelerator import Accelerator
 from neurogate.hw.config import ArrayShape
-from neurogate.sim.golden.interpreter import run_single_output
-from neurogate.sim.golden.vectors import make_vectors
 from neurogate.sim.perf.engine_cycles import inference_cycles
 
 

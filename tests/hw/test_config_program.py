@@ -2,7 +2,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-
 from neurogate.hw.config import AcceleratorConfig, ArrayShape, MemoryDepths, Widths
 from neurogate.hw.program import LayerDescriptor, Program, pack_lanes, unpack_lanes
 

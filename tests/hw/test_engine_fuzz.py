@@ -3,15 +3,13 @@ random; every output bit-exact against the golden model, cycles equal to the mod
 
 import numpy as np
 import pytest
-
 from engine_sim import run_engine
 from neurogate.compiler.backends.amaranth.mapping import plan_program
 from neurogate.compiler.builder import GraphBuilder
-from neurogate.compiler.formats import IntFormat
+from neurogate.compiler.interpreter import make_vectors, run_single_output
 from neurogate.compiler.passes.pipeline import lower
 from neurogate.hw.config import ArrayShape
-from neurogate.sim.golden.interpreter import run_single_output
-from neurogate.sim.golden.vectors import make_vectors
+from neurogate.numerics.formats import IntFormat
 from neurogate.sim.perf.engine_cycles import inference_cycles
 
 

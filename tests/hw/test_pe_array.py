@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from amaranth.sim import Simulator
-
 from neurogate.hw.pe import ProcessingElement
 from neurogate.hw.systolic import SystolicArray
 

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 from amaranth.sim import Simulator
-
-from neurogate.compiler.ir import Rounding
 from neurogate.hw.requant import Requantizer
+from neurogate.numerics.rounding import Rounding
 from neurogate.sim.golden import arith
 
 

@@ -1,7 +1,6 @@
 """The shipped example models: well-formed, accurate through the integer golden model."""
 
 import pytest
-
 from neurogate.compiler.backends.amaranth.mapping import derive_widths
 from neurogate.compiler.modelfile import load_model
 from neurogate.compiler.passes.pipeline import lower

@@ -3,19 +3,16 @@
 import json
 
 import pytest
-
 from graphs import random_mlp
-from neurogate.compiler.backends.amaranth.emit import compile_graph
-from neurogate.compiler.errors import NeurogateError
+from neurogate.compiler import api
 from neurogate.compiler.flows import verify as verify_flow
-from neurogate.compiler.targets import get_target
-from neurogate.hw.config import ArrayShape
 from neurogate.models.digits import build_digits_mlp
+from neurogate.numerics.errors import NeurogateError
 
 
 def compiled(tmp_path, graph, array, target="ecp5-85k"):
     out = tmp_path / graph.name
-    compile_graph(graph, target=get_target(target), array=ArrayShape(*array), out=out)
+    api.compile(graph, array=f"{array[0]}x{array[1]}", target=target, out=out)
     return out
 
 

@@ -1,8 +1,14 @@
 """The golden arithmetic against hand-computed and independently computed values."""
 
-import numpy as np
+import re
+from fractions import Fraction
+from pathlib import Path
 
-from neurogate.compiler.ir import Rounding
+import numpy as np
+import pytest
+from graphs import exact_round, fit
+from neurogate.numerics.formats import IntFormat
+from neurogate.numerics.rounding import Overflow, Rounding
 from neurogate.sim.golden import arith
 
 
@@ -15,7 +21,7 @@ def test_wrap_two_complement():
 
 def test_round_shift_modes_match_fractions():
     values = np.arange(-40, 41)
-    for shift in range(0, 5):
+    for shift in range(5):
         exact = values / 2**shift
         np.testing.assert_equal(arith.round_shift(values, shift, Rounding.FLOOR), np.floor(exact))
         np.testing.assert_equal(arith.round_shift(values, shift, Rounding.HALF_UP),
@@ -38,3 +44,83 @@ def test_dense_most_negative_products_exact():
 
 def test_saturate():
     np.testing.assert_equal(arith.saturate(np.array([-300, -5, 0, 200]), 0, 127), [0, 0, 0, 127])
+
+
+ROUNDINGS = list(Rounding)
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS, ids=[r.value for r in ROUNDINGS])
+def test_round_shift_every_mode_against_exact_fractions(rounding):
+    values = np.arange(-70, 71)
+    for shift in range(6):
+        want = [exact_round(Fraction(int(v), 2**shift), rounding) for v in values]
+        np.testing.assert_equal(arith.round_shift(values, shift, rounding), want)
+
+
+def test_round_shift_ties_by_mode():
+    ties = np.array([-5, -3, -1, 1, 3, 5])          # -2.5 -1.5 -0.5 0.5 1.5 2.5
+    expected = {Rounding.FLOOR: [-3, -2, -1, 0, 1, 2], Rounding.HALF_UP: [-2, -1, 0, 1, 2, 3],
+                Rounding.HALF_EVEN: [-2, -2, 0, 0, 2, 2],
+                Rounding.HALF_AWAY: [-3, -2, -1, 1, 2, 3]}
+    for rounding, want in expected.items():
+        np.testing.assert_equal(arith.round_shift(ties, 1, rounding), want)
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS, ids=[r.value for r in ROUNDINGS])
+def test_round_shift_extreme_int64_values_are_exact(rounding):
+    values = np.array([-(2**63), 2**63 - 1, -(2**62) - 1, 2**62 + 2**40 + 2**39])
+    for shift in (1, 40, 63):
+        want = [exact_round(Fraction(int(v), 2**shift), rounding) for v in values]
+        got = arith.round_shift(values, shift, rounding)
+        assert [int(v) for v in got] == want
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS, ids=[r.value for r in ROUNDINGS])
+def test_round_div_every_mode_against_exact_fractions(rounding):
+    num = np.arange(-60, 61)
+    for den in (1, 2, 3, 4, 6, 7, 9, 16):
+        want = [exact_round(Fraction(int(n), den), rounding) for n in num]
+        np.testing.assert_equal(arith.round_div(num, den, rounding), want)
+    dens = np.arange(1, 122)                      # one divisor per element
+    want = [exact_round(Fraction(int(n), int(d)), rounding) for n, d in zip(num, dens)]
+    np.testing.assert_equal(arith.round_div(num, dens, rounding), want)
+
+
+def test_round_div_by_a_power_of_two_is_the_rounding_shift():
+    values = np.arange(-100, 101)
+    for rounding in ROUNDINGS:
+        for shift in range(5):
+            np.testing.assert_equal(arith.round_div(values, 2**shift, rounding),
+                                    arith.round_shift(values, shift, rounding))
+
+
+def test_bad_shift_and_divisor_are_refused():
+    with pytest.raises(ValueError, match="shift must be at least 0, not -1"):
+        arith.round_shift(np.array([1]), -1, Rounding.FLOOR)
+    with pytest.raises(ValueError, match="the divisor must be positive"):
+        arith.round_div(np.array([1]), 0, Rounding.FLOOR)
+
+
+def test_wrap_unsigned_and_overflow_modes():
+    np.testing.assert_equal(arith.wrap(np.array([-1, 256, 300]), 8, signed=False), [255, 0, 44])
+    values = np.array([-300, -129, -128, 0, 127, 128, 300])
+    signed, unsigned = IntFormat(8), IntFormat(8, signed=False)
+    for fmt in (signed, unsigned):
+        for mode in Overflow:
+            want = [fit(int(v), fmt, mode) for v in values]
+            np.testing.assert_equal(arith.overflow(values, fmt, mode), want)
+    big = np.array([2**70 + 3, -(2**70) - 1], dtype=object)
+    np.testing.assert_equal(arith.overflow(big, IntFormat(64), Overflow.WRAP), [3, -1])
+    np.testing.assert_equal(arith.overflow(big, IntFormat(64), Overflow.SATURATE),
+                            [2**63 - 1, -(2**63)])
+
+
+def test_the_golden_model_imports_only_numerics():
+    """Layering: ``sim/golden`` may import ``neurogate.numerics``, never compiler or hw."""
+    folder = Path(arith.__file__).parent
+    for path in folder.glob("*.py"):
+        for line in path.read_text().splitlines():
+            if line.startswith(("from ", "import ")) and "." in line.split()[1]:
+                module = line.split()[1]
+                assert not re.match(r"\.\.\.(?!numerics)", module), (path.name, line)
+                assert "compiler" not in module and "hw" not in module, (path.name, line)

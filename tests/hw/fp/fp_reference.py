@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ml_dtypes
 import numpy as np
-from neurogate.hw.fp.format import BF16, FP8_E4M3, FP8_E5M2, FP16, FP32, FloatFormat
+from neurogate.numerics.floats import BF16, FP8_E4M3, FP8_E5M2, FP16, FP32, FloatFormat
 
 _VIEWS = {BF16: (np.uint16, ml_dtypes.bfloat16), FP16: (np.uint16, np.float16),
           FP32: (np.uint32, np.float32), FP8_E4M3: (np.uint8, ml_dtypes.float8_e4m3fn),

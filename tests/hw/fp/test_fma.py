@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 from neurogate.hw.fp.fma import FloatMultiplyAdd, leading_zeros
-from neurogate.hw.fp.format import (
+from neurogate.numerics.floats import (
     BF16,
     FP8_E4M3,
     FP8_E5M2,

@@ -10,7 +10,7 @@ import pytest
 from amaranth.back import verilog
 from amaranth.sim import Simulator
 from neurogate.hw.fp.array import FloatSystolicArray
-from neurogate.hw.fp.format import BF16, FP8_E4M3, FP16, FP32, PRESETS, ApproxNorm
+from neurogate.numerics.floats import BF16, FP8_E4M3, FP16, FP32, PRESETS, ApproxNorm
 from neurogate.sim.cocotb.runner import run_cocotb
 from neurogate.sim.golden import fp as gfp
 

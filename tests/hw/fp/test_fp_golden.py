@@ -5,7 +5,7 @@ from __future__ import annotations
 import ml_dtypes
 import numpy as np
 import pytest
-from neurogate.hw.fp.format import BF16, FP8_E4M3, FP8_E5M2, FP16, FP32, ApproxNorm, FloatFormat
+from neurogate.numerics.floats import BF16, FP8_E4M3, FP8_E5M2, FP16, FP32, ApproxNorm, FloatFormat
 from neurogate.sim.golden import fp as gfp
 
 from .fp_reference import decode, reference_fma

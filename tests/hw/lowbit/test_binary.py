@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from neurogate.hw.lowbit.binary import BinaryArray, BinaryPE
 from neurogate.sim.golden.lowbit import binary_matmul, pack_bits
 

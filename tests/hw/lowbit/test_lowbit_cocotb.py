@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
+import neurogate.sim.cocotb as bench_pkg
 import pytest
 from amaranth.back import verilog
-
-import neurogate.sim.cocotb as bench_pkg
 from neurogate.hw.lowbit.binary import BinaryArray
 from neurogate.hw.lowbit.scale import OutputScale
 from neurogate.hw.lowbit.ternary import TernaryArray

@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
 from amaranth.sim import Simulator
-
-from neurogate.compiler.ir import Rounding
 from neurogate.hw.lowbit.binary import BinaryArray
 from neurogate.hw.lowbit.scale import OutputScale
+from neurogate.numerics.rounding import Rounding
 from neurogate.sim.golden.lowbit import binary_matmul, output_scale, pack_bits
 
 

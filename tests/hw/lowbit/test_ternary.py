@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from neurogate.hw.lowbit.ternary import TernaryArray, TernaryPE
 from neurogate.sim.golden.lowbit import pack_ternary, ternary_matmul, unpack_ternary
 

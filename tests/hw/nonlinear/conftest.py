@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from neurogate.sim.row_streams import run_rows
 
 

@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 from amaranth.sim import Simulator
-
 from neurogate.hw.nonlinear.activation import Activation, IGelu
-from neurogate.hw.nonlinear.config import ActivationConfig, IGeluConfig
+from neurogate.numerics.nonlinear import ActivationConfig, IGeluConfig
 from neurogate.sim.golden.nonlinear import activation, activation_float, gelu_float, igelu
 
 

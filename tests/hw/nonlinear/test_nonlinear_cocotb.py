@@ -5,10 +5,9 @@ import dataclasses
 import json
 from pathlib import Path
 
+import neurogate.sim.cocotb as bench_pkg
 import pytest
 from amaranth.back import verilog
-
-import neurogate.sim.cocotb as bench_pkg
 from neurogate.hw.nonlinear.activation import Activation, IGelu
 from neurogate.hw.nonlinear.norm import Norm
 from neurogate.hw.nonlinear.softmax import Softmax

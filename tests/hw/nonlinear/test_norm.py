@@ -4,11 +4,14 @@ import numpy as np
 import pytest
 from amaranth.hdl import Elaboratable, Module, Signal
 from amaranth.sim import Simulator
-
-from neurogate.hw.nonlinear.config import NormConfig
 from neurogate.hw.nonlinear.norm import Norm
-from neurogate.hw.nonlinear.rows import (SerialReciprocal, SerialSqrt, reciprocal_pipeline,
-                                         sqrt_pipeline)
+from neurogate.hw.nonlinear.rows import (
+    SerialReciprocal,
+    SerialSqrt,
+    reciprocal_pipeline,
+    sqrt_pipeline,
+)
+from neurogate.numerics.nonlinear import NormConfig
 from neurogate.sim.golden.nonlinear import isqrt_newton, norm_float, norm_row
 from row_units import check_back_to_back
 

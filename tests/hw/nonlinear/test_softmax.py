@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
-
-from neurogate.hw.nonlinear.config import SoftmaxConfig
 from neurogate.hw.nonlinear.softmax import Softmax
+from neurogate.numerics.nonlinear import SoftmaxConfig
 from neurogate.sim.golden.nonlinear import softmax_exp, softmax_float, softmax_row
 from row_units import check_back_to_back
 

@@ -12,7 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ...compiler.formats import check_int
+from .checks import check_bool, check_int
 
 SOFTMAX_METHODS = ("iexp", "shiftmax")
 SOLVERS = ("serial", "pipelined")
@@ -71,8 +71,7 @@ class SoftmaxConfig:
         if self.method not in SOFTMAX_METHODS:
             raise ValueError(f"method must be one of {', '.join(SOFTMAX_METHODS)}, "
                              f"not {self.method!r}")
-        if not isinstance(self.binarize, bool):
-            raise ValueError(f"binarize must be True or False, not {self.binarize!r}")
+        object.__setattr__(self, "binarize", check_bool("binarize", self.binarize))
         check_solver(self.solver)
 
     # -- exponent stage -------------------------------------------------------------

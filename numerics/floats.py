@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...compiler.formats import check_int
+from .checks import check_int
 
 INF_NAN_MODES = ("ieee", "fn")
 
