@@ -47,6 +47,12 @@ class EngineDesign:
         if not self.layers:
             raise ValueError("engine.layers must name at least one layer")
 
+    @property
+    def descriptors(self) -> tuple[LayerDescriptor, ...]:
+        """What the sequencer runs, layer by layer (with ``config``, all the cycle model
+        needs)."""
+        return tuple(layer.descriptor for layer in self.layers)
+
 
 @dataclass(frozen=True)
 class Design:

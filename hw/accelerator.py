@@ -8,7 +8,6 @@ from amaranth.lib.wiring import In, Out
 
 from .collector import TileCollector
 from .config import AcceleratorConfig
-from .datapath import IntegerDatapath
 from .memories import ActivationBuffer, WeightStore, skew_line
 from .program import Program, bits_for, descriptor_layout
 from .requant import Requantizer
@@ -33,16 +32,28 @@ class Accelerator(wiring.Component):
     i : In(stream), payload ArrayLayout(signed(act_bits), cols)
     o : Out(stream), payload StructLayout(data: signed(out_bits), last: 1)
     busy : Out, 1    (high from the first input chunk to the last output)
+
+    Timing: ``config.timing`` (``hw.config.EngineTiming``) gathers the delays below with
+    the matrix unit's, the collector's and the requantizer's; the cycle model reads it.
     """
+
+    #: The sequencer leaves LOAD for RUN the cycle after the last input chunk.
+    LOAD_TO_RUN = 1
+    #: The ``iss_*`` registers between the sequencer's decision and the operand addresses.
+    ISSUE_STAGES = 1
+    #: The weight, activation and bias memories are read synchronously (one cycle).
+    OPERAND_READ = 1
+    #: ``credits`` is a register: a bank freed at cycle ``t`` can be taken from ``t + 1``.
+    CREDIT_RETURN = 1
+    #: A layer's last output (in DRAIN) -> FETCH (descriptor read) -> LATCH -> RUN.
+    LAYER_SWITCH = 3
 
     def __init__(self, *, program: Program):
         self.program = program
         self.config: AcceleratorConfig = program.config
         w = self.config.widths
-        # The matrix unit, chosen through the datapath seam (integer until the config
-        # selects a member).
-        self.datapath = IntegerDatapath(act_bits=w.act_bits, weight_bits=w.weight_bits,
-                                        acc_bits=w.acc_bits)
+        # The matrix unit, chosen by the config through the datapath seam.
+        self.datapath = self.config.datapath
         super().__init__({
             "i": In(stream.Signature(data.ArrayLayout(signed(w.act_bits), self.config.array.cols))),
             "o": Out(stream.Signature(output_layout(w.out_bits))),
@@ -52,9 +63,8 @@ class Accelerator(wiring.Component):
     @property
     def pipeline_latency(self) -> int:
         """Cycles from issuing a chunk to its row sums entering the tile collector: the
-        synchronous operand read, then the matrix unit's latency."""
-        shape = self.config.array
-        return 1 + self.datapath.latency(shape.rows, shape.cols)
+        synchronous operand read, then the matrix unit's latency (``timing.pipeline``)."""
+        return self.config.timing.pipeline
 
     def elaborate(self, platform):
         m = Module()
@@ -84,7 +94,7 @@ class Accelerator(wiring.Component):
         banks = cfg.memory.tile_banks
         credits = Signal(range(banks + 1), init=banks)
 
-        # Issue stage: one chunk per cycle, registered.
+        # Issue stage: one chunk per cycle, registered (ISSUE_STAGES).
         iss_valid, iss_first, iss_last = Signal(), Signal(), Signal()
         iss_act = Signal(abuf.addr_bits)
         iss_w = Signal(wstore.addr_bits)
@@ -101,14 +111,16 @@ class Accelerator(wiring.Component):
             m.d.comb += [abuf.rd_addr[c].eq(act_addr[c]), wstore.addr[c].eq(w_addr[c])]
             m.d.comb += [array.act[c].eq(abuf.rd_data[c]), array.weight[c].eq(wstore.data[c])]
 
-        # Control travels beside the data: bias address one cycle before the row sums.
+        # Control travels beside the data: the bias address one (synchronous) read before
+        # the row sums.
         ctrl_shape = data.StructLayout({"valid": 1, "first": 1, "last": 1,
                                         "bias": unsigned(len(iss_b))})
         ctrl = Signal(ctrl_shape)
         m.d.comb += [ctrl.valid.eq(iss_valid), ctrl.first.eq(iss_first),
                      ctrl.last.eq(iss_last), ctrl.bias.eq(iss_b)]
-        taps = skew_line(m, ctrl, self.pipeline_latency + 1, "ctrl")
-        bias_ctrl, sum_ctrl = taps[-2], taps[-1]
+        pipeline = self.pipeline_latency
+        taps = skew_line(m, ctrl, pipeline + 1, "ctrl")
+        bias_ctrl, sum_ctrl = taps[pipeline - self.OPERAND_READ], taps[pipeline]
         m.d.comb += [
             bias_port.addr.eq(bias_ctrl.bias),
             coll.bias.as_value().eq(bias_port.data),
@@ -153,10 +165,12 @@ class Accelerator(wiring.Component):
 
         start_tile = kt == 0
         end_tile = kt == desc.k_tiles - 1
-        m.d.sync += credits.eq(credits + coll.credit - (iss_valid & iss_last))
+        m.d.sync += credits.eq(credits + coll.credit - (iss_valid & iss_last))  # CREDIT_RETURN
         m.d.comb += desc_port.addr.eq(layer)
         m.d.sync += iss_valid.eq(0)
 
+        # DRAIN -> FETCH -> LATCH -> RUN takes LAYER_SWITCH cycles and LOAD -> RUN
+        # LOAD_TO_RUN; the cycle model counts on both.
         with m.FSM(name="sequencer"):
             with m.State("FETCH"):
                 m.next = "LATCH"

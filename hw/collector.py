@@ -29,6 +29,11 @@ class TileCollector(wiring.Component):
     credit : Out, 1
     """
 
+    #: Cycles from a tile's last row sums on ``psum`` (``valid & last``) to its first row on
+    #: ``o`` when no earlier bank is waiting: the bank and ``full`` registers below.  The
+    #: engine's timing (``AcceleratorConfig.timing.capture``) reads it.
+    CAPTURE_LATENCY = 1
+
     def __init__(self, *, rows: int, acc_bits: int, n_out_bits: int, banks: int = 2):
         self.rows, self.acc_bits = rows, acc_bits
         self.banks = check_int("tile banks", banks, low=2, high=16)
@@ -58,7 +63,8 @@ class TileCollector(wiring.Component):
             return (ptr + 1) if self.banks & (self.banks - 1) == 0 else \
                 Mux(ptr == self.banks - 1, 0, ptr + 1)
 
-        # Accumulate over k-chunks; capture the finished tile into the write bank.
+        # Accumulate over k-chunks; capture the finished tile into the write bank (the one
+        # register of CAPTURE_LATENCY, with `full` below).
         for r in range(rows):
             acc = Signal(signed(self.acc_bits), name=f"acc_{r}")
             start = Signal(signed(self.acc_bits), name=f"start_{r}")

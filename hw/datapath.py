@@ -10,11 +10,16 @@ config             unit                                     weight lane (one col
 IntegerDatapath    ``systolic.SystolicArray`` (DSP MACs)     ``rows`` x ``signed(weight_bits)``
 TernaryDatapath    ``lowbit.ternary.TernaryArray``           ``unsigned(2 * rows)``, 2-bit codes
 BinaryDatapath     ``lowbit.binary.BinaryArray``             ``rows`` x ``unsigned(width)``
+FloatDatapath      ``fp.stream_array.FloatStreamArray``      ``rows`` x ``in_fmt`` code
 =================  =======================================  ==================================
 
-The golden model of every member's chunk product is ``wrap(w @ a, acc_bits)`` on the
-*logical* integers (the values the packers take): ``sim.golden.arith.dense`` (integer),
-``sim.golden.lowbit.ternary_chunk`` and ``binary_chunk``.
+The golden model of every integer member's chunk product is ``wrap(w @ a, acc_bits)`` on
+the *logical* integers (the values the packers take): ``sim.golden.arith.dense``
+(integer), ``sim.golden.lowbit.ternary_chunk`` and ``binary_chunk``.  The float member's
+is ``sim.golden.fp.matmul_chain(a[None], w.T, ...)`` from +0 on the codes: each row the
+ordered chain of multiply-adds, rounded after every step as the units round.  The float
+member differs from the others in two fields of ``MatrixUnitSignature``: its result
+lanes are ``acc_fmt`` codes, and its columns are ``stages`` cycles apart (``skew``).
 
 The packers live here, not in ``numerics``: only the hardware's ports consume packed words
 (the golden models compute on logical integers), and ``hw`` may not import
@@ -37,6 +42,8 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..numerics.checks import check_int
+from ..numerics.floats import EXACT, ApproxNorm, FloatFormat
+from .fp.fma import MAX_ACC_MAN_BITS, STEPS
 
 BINARY_MODES = ("xnor", "and")
 
@@ -51,19 +58,22 @@ class MatrixUnitSignature(wiring.Signature):
     weight : In, ArrayLayout(weight_lane, cols)
         ``weight[c]``: column ``c``'s weights for every row, in the member's packed layout
         (one word of that column's weight memory).
-    result : Out, ArrayLayout(signed(acc_bits), rows)
-        ``result[r]``: row ``r``'s dot product over the chunk, wrapped to ``acc_bits``.
+    result : Out, ArrayLayout(result_lane, rows)
+        ``result[r]``: row ``r``'s dot product over the chunk: ``signed(acc_bits)``,
+        wrapped to ``acc_bits``, for the integer members; a code of the accumulator
+        format (``FloatFormat.layout``) for the float member.
 
     Timing (the contract every member keeps)
     ----------------------------------------
-    * Skew: a chunk's operands for column ``c`` are presented ``c`` cycles after those
-      for column 0, each for one cycle.
+    * Skew: a chunk's operands for column ``c`` are presented ``c * skew`` cycles after
+      those for column 0, each for one cycle (``skew`` is 1 for the integer members,
+      the multiply-add unit's ``stages`` for the float member).
     * Latency: the chunk whose column-0 operands were presented at cycle ``s`` has its
       row results on ``result`` at cycle ``s + latency`` (for that cycle only), with
-      ``latency = pe_latency + cols - 1``: the registers of one PE, then one per further
-      column that the partial sum crosses.
+      ``latency = pe_latency + (cols - 1) * skew``: the registers of one PE, then those
+      of every further column that the partial sum crosses.
     * Throughput: a new chunk every cycle.  Chunks are independent (each starts from a
-      zero partial sum); accumulating over chunks is the caller's business.
+      zero partial sum, +0 for floats); accumulating over chunks is the caller's business.
     * No handshake: there is no valid/ready, so control travels beside the unit,
       delayed by ``latency``.
 
@@ -74,38 +84,62 @@ class MatrixUnitSignature(wiring.Signature):
     act_lane, weight_lane : shape-castable
         One column's activation and weight lanes.
     acc_bits : int
-        Result width, 1 to 128.
+        Integer members: result width, 1 to 128 (the result lane is ``signed(acc_bits)``).
+    result_lane : shape-castable
+        Other members: one row's result lane, instead of ``acc_bits`` (give exactly one).
     pe_latency : int
-        Cycles from a column's operands to its contribution in the partial sum leaving it.
+        Cycles from a column's operands to its contribution in the partial sum leaving it,
+        1 to 64.
+    skew : int
+        Cycles between successive columns' operands, 1 to 64 (at most ``pe_latency``: the
+        partial sum must have left a PE when the next column's operands meet it).
     """
 
-    def __init__(self, *, rows: int, cols: int, act_lane, weight_lane, acc_bits: int,
-                 pe_latency: int):
+    def __init__(self, *, rows: int, cols: int, act_lane, weight_lane,
+                 acc_bits: int | None = None, result_lane=None, pe_latency: int,
+                 skew: int = 1):
         self._rows = check_int("array rows", rows, low=1, high=256)
         self._cols = check_int("array cols", cols, low=1, high=256)
-        for name, lane in (("act_lane", act_lane), ("weight_lane", weight_lane)):
+        if (acc_bits is None) == (result_lane is None):
+            raise TypeError("give exactly one of acc_bits and result_lane")
+        if acc_bits is not None:
+            result_lane = signed(check_int("acc_bits", acc_bits, low=1, high=128))
+        for name, lane in (("act_lane", act_lane), ("weight_lane", weight_lane),
+                           ("result_lane", result_lane)):
             if not isinstance(lane, (Shape, ShapeCastable)):
                 raise TypeError(f"{name} must be a shape or a layout, not {lane!r}")
         self._act_lane, self._weight_lane = act_lane, weight_lane
-        self._acc_bits = check_int("acc_bits", acc_bits, low=1, high=128)
+        self._result_lane = result_lane
         self._pe_latency = check_int("pe_latency", pe_latency, low=1, high=64)
+        self._skew = check_int("skew", skew, low=1, high=self._pe_latency)
         super().__init__({
             "act": In(data.ArrayLayout(act_lane, cols)),
             "weight": In(data.ArrayLayout(weight_lane, cols)),
-            "result": Out(data.ArrayLayout(signed(acc_bits), rows)),
+            "result": Out(data.ArrayLayout(result_lane, rows)),
         })
 
     rows = property(lambda self: self._rows)
     cols = property(lambda self: self._cols)
     act_lane = property(lambda self: self._act_lane)
     weight_lane = property(lambda self: self._weight_lane)
-    acc_bits = property(lambda self: self._acc_bits)
+    result_lane = property(lambda self: self._result_lane)
     pe_latency = property(lambda self: self._pe_latency)
+    skew = property(lambda self: self._skew)
+
+    @property
+    def result_lane_bits(self) -> int:
+        """Bits of one row's result lane."""
+        return Shape.cast(self._result_lane).width
+
+    @property
+    def acc_bits(self) -> int:
+        """``result_lane_bits``, under the integer members' name for it."""
+        return self.result_lane_bits
 
     @property
     def latency(self) -> int:
         """Cycles from column 0's operands of a chunk to its row results."""
-        return self._pe_latency + self._cols - 1
+        return self._pe_latency + (self._cols - 1) * self._skew
 
     @property
     def act_lane_bits(self) -> int:
@@ -116,8 +150,8 @@ class MatrixUnitSignature(wiring.Signature):
         return Shape.cast(self._weight_lane).width
 
     def _key(self):
-        return (self._rows, self._cols, self._act_lane, self._weight_lane, self._acc_bits,
-                self._pe_latency)
+        return (self._rows, self._cols, self._act_lane, self._weight_lane, self._result_lane,
+                self._pe_latency, self._skew)
 
     def __eq__(self, other):
         return type(other) is MatrixUnitSignature and self._key() == other._key()
@@ -127,7 +161,8 @@ class MatrixUnitSignature(wiring.Signature):
     def __repr__(self):
         return (f"MatrixUnitSignature(rows={self._rows}, cols={self._cols}, "
                 f"act_lane={self._act_lane!r}, weight_lane={self._weight_lane!r}, "
-                f"acc_bits={self._acc_bits}, pe_latency={self._pe_latency})")
+                f"result_lane={self._result_lane!r}, pe_latency={self._pe_latency}, "
+                f"skew={self._skew})")
 
 
 def _integers(name: str, values) -> np.ndarray:
@@ -325,3 +360,50 @@ class BinaryDatapath(_Datapath):
         a = _tile("activations", acts, self.width, 1)
         name = "and-mode activations" if self.mode == "and" else "binary activations"
         return _pack(self._bits(name, a, self.mode == "and"), 1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FloatDatapath(_Datapath):
+    """Floating-point multiply-add chains (``fp.stream_array.FloatStreamArray``).
+
+    Fields: ``in_fmt`` (activations and weights) and ``acc_fmt`` (partial sums and
+    results), ``FloatFormat``s with ``in_fmt.man_bits <= acc_fmt.man_bits <= 23``;
+    ``norm``, the ``ApproxNorm`` of every unit (exact by default); ``stages``, each
+    unit's pipeline registers, 1 to 6, which are also the skew between columns.  Lanes
+    hold float codes: an activation lane one ``in_fmt`` code, a weight word row ``r``'s
+    code at bits ``[r * in_fmt.width, (r + 1) * in_fmt.width)``, a result lane one
+    ``acc_fmt`` code.
+    """
+
+    in_fmt: FloatFormat
+    acc_fmt: FloatFormat
+    norm: ApproxNorm = EXACT
+    stages: int = 3
+
+    def __post_init__(self):
+        for name in ("in_fmt", "acc_fmt"):
+            if not isinstance(getattr(self, name), FloatFormat):
+                raise TypeError(f"{name} must be a FloatFormat, not {getattr(self, name)!r}")
+        check_int("acc_fmt mantissa bits (at least in_fmt's)", self.acc_fmt.man_bits,
+                  low=self.in_fmt.man_bits, high=MAX_ACC_MAN_BITS)
+        if not isinstance(self.norm, ApproxNorm):
+            raise TypeError(f"norm must be an ApproxNorm, not {self.norm!r}")
+        check_int("stages", self.stages, low=1, high=STEPS)
+
+    def _array(self):
+        from .fp.stream_array import FloatStreamArray  # local: see the module docstring
+        return FloatStreamArray
+
+    def _codes(self, name: str, values, min_dims: int) -> np.ndarray:
+        codes = _tile(name, values, 1, min_dims)
+        top = (1 << self.in_fmt.width) - 1
+        _require(name, codes, f"in_fmt codes from 0 to {top}", lambda v: 0 <= v <= top)
+        return codes
+
+    def pack_weights(self, weights) -> np.ndarray:
+        """Row ``r``'s code of column ``c``'s word at bits ``[r*width, (r+1)*width)``."""
+        return _pack(np.swapaxes(self._codes("weights", weights, 2), -1, -2),
+                     self.in_fmt.width)
+
+    def pack_acts(self, acts) -> np.ndarray:
+        return self._codes("activations", acts, 1)

@@ -28,6 +28,10 @@ class Requantizer(wiring.Component):
     lo, hi : In, signed(out_bits)
     """
 
+    #: Pipeline stages from ``i`` to ``o`` (the three registers above); the engine's
+    #: cycle model reads it through ``AcceleratorConfig.timing``.
+    LATENCY = 3
+
     def __init__(self, *, in_bits: int, out_bits: int):
         self.in_bits = check_int("in_bits", in_bits, low=2, high=128)
         self.out_bits = check_int("out_bits", out_bits, low=1, high=in_bits)
@@ -42,7 +46,7 @@ class Requantizer(wiring.Component):
 
     @property
     def latency(self) -> int:
-        return 3
+        return self.LATENCY
 
     def elaborate(self, platform):
         m = Module()

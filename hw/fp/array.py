@@ -9,6 +9,15 @@ therefore finishes in the same cycle and the output vector needs no de-skew.
 
 Back-pressure freezes the whole array (one clock enable), so the output payload stays
 stable while ``o.valid`` is high and ``o.ready`` low, as a stream demands.
+
+Relation to ``stream_array.FloatStreamArray``, the float member of the engine's datapath
+seam (``datapath.FloatDatapath``): both chain the same ``FloatMultiplyAdd`` units and
+compute the same chain (``matmul_chain`` from +0), but this array is a self-contained
+block with stream handshakes and *stationary* weights (loaded once, reused for every
+vector, the sum running down a column), while ``FloatStreamArray`` has the seam's ports
+and timing (``MatrixUnitSignature``: no handshake, fresh weights every chunk, the sum
+running along a row, columns ``stages`` cycles apart).  This one serves the fp-study
+and its own cocotb bench; the engine selects the other.
 """
 
 from __future__ import annotations

@@ -51,3 +51,12 @@ def test_mixed_accumulator_widths_are_refused():
 def test_images_are_integers():
     program = plan_program(lower(random_mlp([9, 4])), ArrayShape(3, 3))
     assert program.weights.dtype == np.int64 and program.biases.dtype == np.int64
+
+
+def test_collector_banks_follow_the_engine_timing(monkeypatch):
+    from neurogate.hw.collector import TileCollector
+    g = lower(random_mlp([16, 8], seed=0))        # 4-chunk k-loops on a 4x4 array
+    # ceil((capture_delay + rows) / k_tiles) banks: (8 + 4) / 4, then (12 + 4) / 4.
+    assert plan_program(g, ArrayShape(4, 4)).config.memory.tile_banks == 3
+    monkeypatch.setattr(TileCollector, "CAPTURE_LATENCY", TileCollector.CAPTURE_LATENCY + 4)
+    assert plan_program(g, ArrayShape(4, 4)).config.memory.tile_banks == 4

@@ -53,3 +53,12 @@ def test_descriptor_words_round_trip():
     program = plan_program(lower(random_mlp([10, 7, 4], seed=1)), ArrayShape(2, 3))
     assert len(program.descriptor_words()) == 2
     assert Accelerator(program=program).pipeline_latency == 5
+
+
+def test_accelerator_delays_come_from_the_config_timing():
+    program = plan_program(lower(random_mlp([10, 7, 4], seed=1)), ArrayShape(3, 5))
+    dut = Accelerator(program=program)
+    timing = program.config.timing
+    assert dut.datapath == program.config.datapath
+    assert dut.pipeline_latency == timing.pipeline == timing.operand_read + timing.matrix_unit
+    assert timing.capture_delay == 5 + 4                      # cols + 4, as the model had it

@@ -41,9 +41,40 @@ def test_program_checks_its_images():
     cfg = AcceleratorConfig(array=ArrayShape(2, 2), memory=MemoryDepths(weight_words=3))
     layer = LayerDescriptor(k_tiles=1, n_tiles=1, n_out=2, w_base=0, b_base=0, shift=0,
                             half_up=True, lo=-128, hi=127, last=True)
-    with pytest.raises(ValueError, match=r"weight image has shape \(2, 2, 2\), expected \(2, 3, 2\)"):
+    with pytest.raises(ValueError,
+                       match=r"weight image has shape \(2, 2, 2\), expected \(2, 3, 2\)"):
         Program(config=cfg, layers=(layer,), weights=np.zeros((2, 2, 2), dtype=np.int64),
                 biases=np.zeros((1, 2), dtype=np.int64))
     with pytest.raises(ValueError, match="exactly the final layer must be marked last"):
         Program(config=cfg, layers=(dataclasses.replace(layer, last=False),),
-                weights=np.zeros((2, 3, 2), dtype=np.int64), biases=np.zeros((1, 2), dtype=np.int64))
+                weights=np.zeros((2, 3, 2), dtype=np.int64),
+                biases=np.zeros((1, 2), dtype=np.int64))
+
+
+def test_timing_comes_from_the_blocks():
+    from neurogate.hw.accelerator import Accelerator
+    from neurogate.hw.collector import TileCollector
+    from neurogate.hw.requant import Requantizer
+    cfg = AcceleratorConfig(array=ArrayShape(2, 3))
+    t = cfg.timing
+    assert t.matrix_unit == cfg.datapath.latency(2, 3) == 4
+    assert (t.operand_read, t.capture, t.requantize, t.layer_switch) == (
+        Accelerator.OPERAND_READ, TileCollector.CAPTURE_LATENCY, Requantizer.LATENCY,
+        Accelerator.LAYER_SWITCH)
+    assert Requantizer(in_bits=32, out_bits=8).latency == Requantizer.LATENCY
+    assert t.pipeline == 1 + 4 and t.capture_delay == 3 + 4     # cols + 4
+    assert dataclasses.replace(cfg, memory=MemoryDepths(tile_banks=4)).timing == t
+
+
+def test_timing_follows_a_deeper_block(monkeypatch):
+    from neurogate.hw.requant import Requantizer
+    before = AcceleratorConfig().timing
+    monkeypatch.setattr(Requantizer, "LATENCY", Requantizer.LATENCY + 2)
+    assert AcceleratorConfig().timing == dataclasses.replace(
+        before, requantize=before.requantize + 2)
+
+
+def test_bad_timing():
+    t = AcceleratorConfig().timing
+    with pytest.raises(ValueError, match="timing.capture must be an integer of at least 0, not -1"):
+        dataclasses.replace(t, capture=-1)

@@ -80,7 +80,7 @@ class AmaranthEngine(Backend):
         return EnginePlan(graph=graph, program=plan_program(graph, options.array))
 
     def estimate(self, plan: EnginePlan, options: CompileOptions) -> Estimate:
-        cycles = inference_cycles(plan.program)
+        cycles = inference_cycles(plan.program.config, plan.program.layers)
         config = plan.program.config
         macs = sum(layer.weights.size for layer in _dense_layers(plan.graph))
         return Estimate(array=str(config.array), cycles=cycles,
@@ -125,7 +125,8 @@ def describe(graph: Graph, program: Program, options: CompileOptions, toplevel: 
     return Design(
         name=graph.name, backend=AmaranthEngine.name, target=options.target.name,
         toplevel=toplevel, verilog=f"{toplevel}.v", input_size=graph.inputs[0].out.size,
-        output_size=program.output_size, expected_cycles=inference_cycles(program),
+        output_size=program.output_size,
+        expected_cycles=inference_cycles(program.config, program.layers),
         useful_macs=int(sum(layer.weights.size for layer in layers)),
         engine=EngineDesign(config=program.config, layers=schedule,
                             input_chunks=program.layers[0].k_tiles,

@@ -8,6 +8,7 @@ whatever sits in the padded lanes of the activation buffer contributes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -31,8 +32,9 @@ def _chain(graph: Graph) -> tuple[Input, list[DenseLayer]]:
                 f"layer {node.name!r}: op {type(node).__name__} is not supported by the amaranth "
                 "backend (it runs dense layers, each optionally followed by requantize and ReLU)")
         if node.input != prev:
-            raise NeurogateError(f"layer {node.name!r}: the amaranth backend runs a chain of layers; "
-                                 f"it reads {node.input!r}, not the previous layer {prev!r}")
+            raise NeurogateError(f"layer {node.name!r}: the amaranth backend runs a chain of "
+                                 f"layers; it reads {node.input!r}, not the previous layer "
+                                 f"{prev!r}")
         layers.append(node)
         prev = node.name
     if not layers:
@@ -54,13 +56,15 @@ def derive_widths(graph: Graph) -> Widths:
     if len(acc) != 1:
         raise NeurogateError(
             "the matrix engine has one accumulator width; the dense layers use "
-            + ", ".join(f"{l.name}: {l.acc_fmt.width}" for l in layers))
+            + ", ".join(f"{layer.name}: {layer.acc_fmt.width}" for layer in layers))
     act = [signed_width_for(inp.out.fmt.min, inp.out.fmt.max)]
     act += [signed_width_for(*_bounds(layer)) for layer in layers[:-1]]
-    weight = max(signed_width_for(l.weight_fmt.min, l.weight_fmt.max) for l in layers)
+    weight = max(signed_width_for(layer.weight_fmt.min, layer.weight_fmt.max)
+                 for layer in layers)
     act_bits = max(max(act), 2)
     out_bits = max(signed_width_for(*_bounds(layers[-1])), act_bits)
-    return Widths(act_bits=act_bits, weight_bits=max(weight, 2), acc_bits=acc.pop(), out_bits=out_bits)
+    return Widths(act_bits=act_bits, weight_bits=max(weight, 2), acc_bits=acc.pop(),
+                  out_bits=out_bits)
 
 
 def check_widths(graph: Graph, widths: Widths):
@@ -71,11 +75,11 @@ def check_widths(graph: Graph, widths: Widths):
                              f"{widths.act_bits}-bit activation datapath")
     for i, layer in enumerate(layers):
         if not layer.weight_fmt.fits_in(width=widths.weight_bits):
-            raise NeurogateError(f"layer {layer.name!r}: weights {layer.weight_fmt.describe()} do not "
-                                 f"fit the {widths.weight_bits}-bit weight datapath")
+            raise NeurogateError(f"layer {layer.name!r}: weights {layer.weight_fmt.describe()} "
+                                 f"do not fit the {widths.weight_bits}-bit weight datapath")
         if layer.acc_fmt.width != widths.acc_bits:
-            raise NeurogateError(f"layer {layer.name!r}: accumulates in {layer.acc_fmt.width} bits, "
-                                 f"the datapath in {widths.acc_bits}")
+            raise NeurogateError(f"layer {layer.name!r}: accumulates in {layer.acc_fmt.width} "
+                                 f"bits, the datapath in {widths.acc_bits}")
         lo, hi = _bounds(layer)
         limit = widths.out_bits if i == len(layers) - 1 else widths.act_bits
         if lo < -(1 << (limit - 1)) or hi > (1 << (limit - 1)) - 1:
@@ -89,16 +93,19 @@ def plan_program(graph: Graph, array: ArrayShape, widths: Widths | None = None) 
     widths = widths or derive_widths(graph)
     check_widths(graph, widths)
     rows, cols = array.rows, array.cols
-    tiles = [(math.ceil(l.weights.shape[0] / rows), math.ceil(l.weights.shape[1] / cols))
-             for l in layers]
+    tiles = [(math.ceil(layer.weights.shape[0] / rows), math.ceil(layer.weights.shape[1] / cols))
+             for layer in layers]
     # Enough collector banks that short k-loops are not held up by tiles still in the
-    # pipeline (capture comes cols+4 cycles after the last chunk, draining takes rows).
-    banks = min(4, max(2, math.ceil((cols + 4 + rows) / min(kt for _, kt in tiles))))
+    # pipeline (a tile reaches its bank timing.capture_delay cycles after its last chunk,
+    # draining takes rows).  The timing does not depend on the depths sized here.
+    engine = AcceleratorConfig(array=array, widths=widths)
+    in_flight = engine.timing.capture_delay + rows
+    banks = min(4, max(2, math.ceil(in_flight / min(kt for _, kt in tiles))))
     depths = MemoryDepths(weight_words=sum(nt * kt for nt, kt in tiles),
                           bias_words=sum(nt for nt, _ in tiles),
                           act_chunks=max(kt for _, kt in tiles),
                           layers=len(layers), tile_banks=banks)
-    config = AcceleratorConfig(array=array, widths=widths, memory=depths)
+    config = dataclasses.replace(engine, memory=depths)
     weights = np.zeros((cols, depths.weight_words, rows), dtype=np.int64)
     biases = np.zeros((depths.bias_words, rows), dtype=np.int64)
     descriptors, w_base, b_base = [], 0, 0

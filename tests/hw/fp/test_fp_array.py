@@ -1,4 +1,4 @@
-"""FloatSystolicArray: construction, bad parameters, Amaranth-sim smoke, cocotb/Verilator regression."""
+"""FloatSystolicArray: construction, bad parameters, Amaranth-sim smoke, cocotb/Verilator run."""
 
 from __future__ import annotations
 
