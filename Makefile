@@ -24,7 +24,7 @@ $(error make synth-ice40: TARGET=$(TARGET) is not an iCE40 device; use TARGET=ic
 endif
 endif
 
-.PHONY: setup test demo rtl sim synth-ice40 synth-ecp5 asic-area report bench blocks-report fp-study clean
+.PHONY: setup test regress hls4ml-peer demo rtl sim synth-ice40 synth-ecp5 asic-area report bench blocks-report fp-study clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,12 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# Every shipped model through the compiled RTL harness with a million random vectors
+# (make test runs the same with 300).
+REGRESS_VECTORS ?= 1000000
+regress: $(STAMP)
+	$(BIN)/python bench/regress.py --vectors $(REGRESS_VECTORS)
 
 demo: $(STAMP)
 	$(BIN)/neurogate compile models/mlp_digits.py --target ecp5-85k --array 8x8 --out build/mlp
@@ -69,7 +75,21 @@ report: $(OUT)/design.json
 bench: $(STAMP)
 	$(BIN)/python bench/utilization.py
 	$(BIN)/python bench/compile_time.py
+	$(BIN)/python bench/verify_speed.py
 	$(BIN)/python bench/timing.py
+
+# hls4ml 1.3 C-sim of the jet MLP vs neurogate's golden model, in its own venv (~700 MB,
+# keras 3 on jax; hls4ml is no dependency of neurogate).  bench/verify_speed.py prints
+# its figures beside neurogate's when this venv exists.
+PEER_VENV := bench/out/peer-venv
+$(PEER_VENV)/.installed: bench/peer-requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet -r bench/peer-requirements.txt
+	$(PEER_VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+hls4ml-peer: $(PEER_VENV)/.installed
+	$(PEER_VENV)/bin/python bench/hls4ml_peer.py --json bench/out/hls4ml_peer.json
 
 # Accuracy and synthesis tables of the low-bit and non-linear blocks -> docs/blocks.md
 # (about 20 minutes: every block through yosys and nextpnr).

@@ -70,8 +70,13 @@ def compile(graph: Graph, *, array: str | ArrayShape = "8x8", target: str = "ecp
     return Path(out)
 
 
-def verify(folder: str | Path, *, vectors: int = 200, seed: int = 0) -> dict:
-    return verify_design(Path(folder), vectors=vectors, seed=seed)
+def verify(folder: str | Path, *, vectors: int = 200, seed: int = 0,
+           dataset: str | Path | None = None, protocol: bool = False,
+           jobs: int | None = None) -> dict:
+    """The RTL against the golden model: the compiled Verilator harness, or with
+    ``protocol`` the cocotb bench (idle cycles, back-pressure)."""
+    return verify_design(Path(folder), vectors=vectors, seed=seed, dataset=dataset,
+                         protocol=protocol, jobs=jobs)
 
 
 def synth(folder: str | Path, *, target: str | None = None, mhz: float | None = None,

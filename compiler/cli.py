@@ -93,20 +93,42 @@ def compile(model: Path, target: str, array_text: str, out: Path):
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--vectors", type=click.IntRange(min=1), default=200, show_default=True,
-              help="test vectors (corner cases first)")
+              help="test vectors (corner cases first, then seeded random)")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-def verify(folder: Path, vectors: int, seed: int):
-    """Simulate FOLDER's RTL on Verilator (cocotb) against the golden model.
+@click.option("--dataset", type=click.Path(path_type=Path), default=None,
+              help=".npz with inputs `x` (integers in the input format) and optional labels `y`:"
+                   " every input through the RTL, accuracy reported")
+@click.option("--protocol", is_flag=True,
+              help="the cocotb bench instead: random idle input cycles and output back-pressure"
+                   " (slow: Python runs every clock; NEUROGATE_WAVES=1 writes waveforms)")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="parallel C++ compile jobs for the simulator build (default 2)")
+def verify(folder: Path, vectors: int, seed: int, dataset: Path | None, protocol: bool,
+           jobs: int | None):
+    """Simulate FOLDER's RTL on Verilator against the golden model, every output element.
 
-    The first run builds the simulator (about a minute); progress is shown on a terminal.
+    The simulator is built once per design (cached); later runs start at once.
     """
     from . import api
 
-    report = api.verify(folder, vectors=vectors, seed=seed)
+    report = api.verify(folder, vectors=vectors, seed=seed, dataset=dataset, protocol=protocol,
+                        jobs=jobs)
     v = report["verified"]
-    click.echo(f"verified {v['vectors']} vectors (+{v['stress_vectors']} with idle cycles and "
-               f"back-pressure): {v['mismatches']} mismatches; {report['latency_cycles']} "
-               f"cycles/inference, utilization {report['utilization']:.1%}")
+    if protocol:
+        click.echo(f"verified {v['vectors']} vectors under cocotb (+{v['stress_vectors']} with "
+                   f"idle cycles and back-pressure): {v['mismatches']} mismatches; "
+                   f"{report['latency_cycles']} cycles/inference")
+        return
+    s = report["simulation"]
+    click.echo(f"verified {v['vectors']} vectors on the compiled Verilator harness: "
+               f"{v['mismatches']} of {v['elements']} elements differ; "
+               f"{report['latency_cycles']} cycles/inference, utilization "
+               f"{report['utilization']:.1%}; {s['inferences_per_second']:,.0f} inferences/s, "
+               f"{s['clocks_per_second']:,.0f} clocks/s")
+    if "accuracy" in report and dataset is not None:
+        a = report["accuracy"]
+        click.echo(f"accuracy on {a['labels']} labelled inputs: RTL {a['rtl']:.2%}, golden model "
+                   f"{a['golden']:.2%}")
 
 
 @main.command()

@@ -1,32 +1,134 @@
-"""``neurogate verify``: the compiled RTL on Verilator under cocotb, against the golden model."""
+"""``neurogate verify``: the compiled RTL against the golden model.
+
+Two paths share the vectors' generation and the scoreboard (``sim/scoreboard.py``):
+
+* the fast path (default): Verilator builds the design with a C++ stream testbench
+  (``sim/verilator``), cached by the Verilog's hash; inputs go in and outputs come back
+  through files, the golden model runs vectorized in NumPy, every element is compared.
+  No Python runs per clock.
+* ``protocol=True``: the cocotb bench (``sim/cocotb/engine_bench.py``) with random idle
+  input cycles and output back-pressure, and waveforms on request (``NEUROGATE_WAVES=1``).
+"""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+
+import numpy as np
 
 from ...numerics.checks import is_integer
 from ...numerics.errors import NeurogateError
+from ...sim import scoreboard
 from ...sim.cocotb.runner import run_cocotb
+from ...sim.verilator import harness
 from ..backends.amaranth.emit import write_vectors
+from ..design import Design
+from ..interpreter import make_vectors, run_single_output
+from ..ir import Graph
 from ..progress import step
 from ..versions import tool_versions
+from .datasets import load_dataset
 from .design_folder import load_design, load_graph, update_report
 
 
-def verify_design(folder: Path, *, vectors: int, seed: int = 0) -> dict:
-    """Run ``vectors`` golden vectors (corners first) through the RTL; update report.json.
+class MismatchError(NeurogateError):
+    """The RTL's output differs from the golden model's (the message names the first one)."""
 
-    Raises ``NeurogateError`` naming the layer and first differing element on a mismatch
-    (``MismatchError``, so the command line can give it its own exit status).
-    """
+
+def timeout_cycles(design: Design) -> int:
+    """Cycles without an output after which a simulation counts as hung."""
+    return 20 * design.expected_cycles + 1000
+
+
+def _check_counts(vectors, seed, jobs) -> None:
     if not is_integer(vectors) or vectors < 1:
         raise NeurogateError(f"--vectors must be a positive integer, not {vectors!r}")
     if not is_integer(seed) or seed < 0:
         raise NeurogateError(f"--seed must be a non-negative integer, not {seed!r}")
+    if jobs is not None and (not is_integer(jobs) or jobs < 1):
+        raise NeurogateError(f"--jobs must be a positive integer, not {jobs!r}")
+
+
+def verify_design(folder: Path, *, vectors: int = 200, seed: int = 0,
+                  dataset: str | Path | None = None, protocol: bool = False,
+                  jobs: int | None = None) -> dict:
+    """Run golden vectors (corners first; or every input of ``dataset``) through the RTL
+    and update report.json; raise ``MismatchError`` naming the first difference."""
+    _check_counts(vectors, seed, jobs)
     folder = Path(folder).resolve()
     design = load_design(folder)
     graph = load_graph(folder)
+    if protocol:
+        if dataset is not None:
+            raise NeurogateError("--dataset and --protocol do not go together: the protocol "
+                                 "bench replays generated vectors with idle cycles")
+        return _verify_protocol(folder, design, graph, vectors=vectors, seed=seed)
+    return _verify_fast(folder, design, graph, vectors=vectors, seed=seed, dataset=dataset,
+                        jobs=jobs)
+
+
+# --- the fast path -----------------------------------------------------------------------
+
+def _verify_fast(folder: Path, design: Design, graph: Graph, *, vectors: int, seed: int,
+                 dataset, jobs) -> dict:
+    labels = None
+    if dataset is not None:
+        data = load_dataset(dataset, graph.inputs[0])
+        inputs, labels = data.inputs, data.labels
+    else:
+        inputs = make_vectors(graph, vectors, seed=seed)
+    widths = design.config.widths
+    start = time.perf_counter()
+    with step(f"build the Verilator harness for {design.toplevel}"):
+        exe = harness.build(folder / design.verilog, design.toplevel,
+                            in_bits=design.config.array.cols * widths.act_bits,
+                            out_bits=widths.out_bits + 1, jobs=jobs)
+    build_seconds = time.perf_counter() - start
+    expected = run_single_output(graph, inputs).reshape(len(inputs), -1)
+    words = harness.pack_vectors(inputs.reshape(len(inputs), -1),
+                                 cols=design.config.array.cols,
+                                 chunks=design.engine.input_chunks, width=widths.act_bits)
+    work = folder / "verify"
+    work.mkdir(exist_ok=True)
+    with step(f"simulate {len(inputs)} vectors"):
+        result = harness.run(exe, words, chunks=design.engine.input_chunks,
+                             outputs=design.output_size, timeout_cycles=timeout_cycles(design),
+                             work=work)
+    got, last = harness.unpack_outputs(result.words, widths.out_bits)
+    outcome = scoreboard.compare(design.layer_names[-1], expected, got, last)
+    cycles = int(result.cycles.max())
+    fields = dict(
+        verified={"method": "verilator harness", "vectors": outcome.vectors,
+                  "elements": outcome.elements, "mismatches": outcome.mismatched_elements,
+                  "mismatched_vectors": outcome.mismatched_vectors,
+                  "first_mismatch": outcome.first, "stress_vectors": 0,
+                  "dataset": str(dataset) if dataset is not None else None,
+                  "seed": None if dataset is not None else seed},
+        latency_cycles=cycles,
+        utilization=round(design.useful_macs / (design.config.array.pes * cycles), 4),
+        simulation={"inferences_per_second": round(result.inferences_per_second, 1),
+                    "clocks_per_second": round(result.clocks_per_second),
+                    "run_seconds": round(result.seconds, 3),
+                    "build_seconds": round(build_seconds, 2), "total_cycles": result.total_cycles},
+        tool_versions=tool_versions("verilator"),
+    )
+    if labels is not None:
+        fields["accuracy"] = {"labels": int(len(labels)),
+                              "rtl": float(np.mean(np.argmax(got, axis=1) == labels)),
+                              "golden": float(np.mean(np.argmax(expected, axis=1) == labels))}
+    report = update_report(folder, **fields)
+    if not outcome.ok:
+        raise MismatchError(f"{outcome.first} ({outcome.mismatched_elements} of "
+                            f"{outcome.elements} elements differ)")
+    return report
+
+
+# --- the protocol path (cocotb) ----------------------------------------------------------
+
+def _verify_protocol(folder: Path, design: Design, graph: Graph, *, vectors: int,
+                     seed: int) -> dict:
     tb = folder / f"tb_{design.toplevel}.py"
     if not tb.is_file():
         raise NeurogateError(f"{tb}: missing from the build folder; compile the model again "
@@ -38,12 +140,13 @@ def verify_design(folder: Path, *, vectors: int, seed: int = 0) -> dict:
     progress_file = folder / "sim_build" / "progress.txt"
     progress_file.parent.mkdir(exist_ok=True)
     progress_file.write_text("building the simulator")
-    with step(f"verify {design.name} on Verilator", watch=progress_file):
+    with step(f"verify {design.name} on Verilator under cocotb", watch=progress_file):
         sim = run_cocotb(
             sources=[folder / design.verilog], toplevel=design.toplevel,
             test_module=f"tb_{design.toplevel}", test_dir=folder, build_dir=folder / "sim_build",
             check=False,
-            extra_env={"NEUROGATE_DESIGN": str(folder), "NEUROGATE_VECTORS": str(folder / "vectors.json"),
+            extra_env={"NEUROGATE_DESIGN": str(folder),
+                       "NEUROGATE_VECTORS": str(folder / "vectors.json"),
                        "NEUROGATE_RESULTS": str(results_base),
                        "NEUROGATE_PROGRESS_FILE": str(progress_file)})
     runs = {}
@@ -55,17 +158,20 @@ def verify_design(folder: Path, *, vectors: int, seed: int = 0) -> dict:
         raise NeurogateError(f"{design.toplevel}: the simulation produced no results "
                              f"({'; '.join(sim.failures) or 'see sim_build/sim.log'})")
     main = runs["all"]
-    mismatches = main["mismatches"] + runs.get("stress", {}).get("mismatches", 0)
-    first = main["first_mismatch"] or runs.get("stress", {}).get("first_mismatch")
+    stress = runs.get("stress", {})
+    mismatches = main["mismatches"] + stress.get("mismatches", 0)
+    first = main["first_mismatch"] or stress.get("first_mismatch")
     cycles = max(main["cycles"])
-    pes = design.config.array.pes
     report = update_report(
         folder,
-        verified={"vectors": main["vectors"], "mismatches": mismatches, "first_mismatch": first,
-                  "stress_vectors": runs.get("stress", {}).get("vectors", 0),
-                  "cocotb_tests": sim.tests, "cocotb_failures": len(sim.failures)},
+        verified={"method": "cocotb", "vectors": main["vectors"], "mismatches": mismatches,
+                  "mismatched_vectors": main.get("mismatched_vectors", 0)
+                  + stress.get("mismatched_vectors", 0),
+                  "first_mismatch": first, "stress_vectors": stress.get("vectors", 0),
+                  "cocotb_tests": sim.tests, "cocotb_failures": len(sim.failures),
+                  "dataset": None, "seed": seed},
         latency_cycles=cycles,
-        utilization=round(design.useful_macs / (pes * cycles), 4),
+        utilization=round(design.useful_macs / (design.config.array.pes * cycles), 4),
         tool_versions=tool_versions("cocotb", "verilator"),
     )
     if first:
@@ -73,7 +179,3 @@ def verify_design(folder: Path, *, vectors: int, seed: int = 0) -> dict:
     if sim.failures:
         raise NeurogateError("; ".join(sim.failures))
     return report
-
-
-class MismatchError(NeurogateError):
-    """The RTL's output differs from the golden model's (the message names the first one)."""

@@ -13,11 +13,13 @@ import os
 from pathlib import Path
 
 import cocotb
+import numpy as np
 from cocotb.triggers import RisingEdge
 
 from ...compiler.design import Design
 from ...compiler.progress import write_detail
 from ...hw.program import pack_lanes, unpack_lanes
+from .. import scoreboard
 from .streams import CycleCounter, StreamDriver, StreamMonitor, start_clock_and_reset
 
 
@@ -65,22 +67,14 @@ class EngineTB:
 
 
 def compare(design: Design, expected: list[list[int]],
-            received: list[tuple[int, int, int]]) -> list[str]:
-    """Scoreboard: every output value and the ``last`` flag, in order."""
-    layer = design.layer_names[-1]
+            received: list[tuple[int, int, int]]) -> scoreboard.Comparison:
+    """Scoreboard (``sim/scoreboard.py``, shared with the compiled harness): every output
+    value and the ``last`` flag, in order."""
     n_out = len(expected[0]) if expected else 0
-    problems = []
-    for v, want in enumerate(expected):
-        got = received[v * n_out:(v + 1) * n_out]
-        for j, w in enumerate(want):
-            value, last, _ = got[j]
-            if value != w:
-                problems.append(f"layer {layer!r}, vector {v}, element {j}: expected {w}, got {value}")
-                break
-            if last != (j == n_out - 1):
-                problems.append(f"layer {layer!r}, vector {v}, element {j}: last flag is {last}")
-                break
-    return problems
+    rows = len(received) // n_out if n_out else 0
+    got = np.array([value for value, _, _ in received[:rows * n_out]]).reshape(rows, n_out)
+    last = np.array([flag for _, flag, _ in received[:rows * n_out]]).reshape(rows, n_out)
+    return scoreboard.compare(design.layer_names[-1], np.array(expected)[:rows], got, last)
 
 
 async def run_vectors(dut, *, idle: float, stall: float, limit: int | None, tag: str) -> dict:
@@ -97,13 +91,14 @@ async def run_vectors(dut, *, idle: float, stall: float, limit: int | None, tag:
         await tb.wait_outputs((v + 1) * n_out, timeout=timeout * (1 + int(bool(idle or stall)) * 10))
         if progress and (v % 10 == 9 or v == len(inputs) - 1):
             write_detail(progress, f"{v + 1}/{len(inputs)} vectors")
-    mismatches = compare(design, expected, tb.received)
+    outcome = compare(design, expected, tb.received)
     cycles = [tb.received[(v + 1) * n_out - 1][2] - tb.sent_cycles[v] + 1 for v in range(len(inputs))]
-    result = {"vectors": len(inputs), "mismatches": len(mismatches), "first_mismatch":
-              mismatches[0] if mismatches else None, "cycles": cycles}
+    result = {"vectors": len(inputs), "mismatches": outcome.mismatched_elements,
+              "mismatched_vectors": outcome.mismatched_vectors, "first_mismatch": outcome.first,
+              "cycles": cycles}
     path = Path(os.environ["NEUROGATE_RESULTS"]).with_suffix(f".{tag}.json")
     path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    assert not mismatches, mismatches[0]
+    assert outcome.ok, outcome.first
     return result
 
 

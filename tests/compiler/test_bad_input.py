@@ -11,6 +11,7 @@ import os
 import shutil
 import textwrap
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from neurogate.compiler.atomic import MARKER
@@ -315,7 +316,6 @@ DAMAGE = [
     ("graph_not_json", lambda f: (f / "graph.json").write_text("nope"),
      "graph.json: not valid JSON"),
     ("graph_missing_field", _edit_json("graph.json", _drop_layer_field), "graph.json"),
-    ("no_bench", lambda f: (f / "tb_tiny.py").unlink(), "tb_tiny.py: missing from the build"),
 ]
 
 
@@ -323,7 +323,13 @@ DAMAGE = [
 def test_verify_refuses_a_damaged_folder(folder_copy, case, damage, message):
     damage(folder_copy)
     refused(run("verify", folder_copy, "--vectors", "1"), message)
-    assert not (folder_copy / "sim_build").exists()
+    refused(run("verify", folder_copy, "--vectors", "1", "--protocol"), message)
+    assert not (folder_copy / "sim_build").exists() and not (folder_copy / "verify").exists()
+
+
+def test_the_protocol_bench_needs_its_testbench(folder_copy):
+    (folder_copy / "tb_tiny.py").unlink()
+    refused(run("verify", folder_copy, "--protocol"), "tb_tiny.py: missing from the build")
 
 
 @pytest.mark.parametrize("case, damage, message", DAMAGE[:13], ids=[c[0] for c in DAMAGE[:13]])
@@ -345,3 +351,56 @@ def test_report_names_a_corrupt_report_json(folder_copy):
 def test_folder_that_does_not_exist_or_is_a_file(tmp_path, command):
     refused(run(command, tmp_path / "none"), "does not exist")
     refused(run(command, write(tmp_path, "x", name="f.txt")), "is a file, not a build folder")
+
+
+# --- datasets (verify --dataset) ----------------------------------------------------------
+
+def _npz(tmp_path, **arrays):
+    path = tmp_path / "data.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+DATASETS = [
+    ("missing", lambda d: d / "none.npz", "does not exist"),
+    ("folder", lambda d: d, "is not a file"),
+    ("not_npz", lambda d: write(d, "1,2,3", name="data.csv"), "not a NumPy .npz file"),
+    ("single_npy", lambda d: _npy(d), "a single array (.npy)"),
+    ("no_inputs", lambda d: _npz(d, z=np.zeros((2, 4), int)), "no array of inputs"),
+    ("both_keys", lambda d: _npz(d, x=np.zeros((2, 4), int), inputs=np.zeros((2, 4), int)),
+     "holds both 'x' and 'inputs'"),
+    ("floats", lambda d: _npz(d, x=np.zeros((2, 4))), "holds float64, not integers"),
+    ("wrong_shape", lambda d: _npz(d, x=np.zeros((2, 5), int)),
+     "'x' has shape (2, 5); the model's input 'x' takes (N, 4)"),
+    ("one_vector", lambda d: _npz(d, x=np.zeros(4, int)), "'x' has shape (4,)"),
+    ("out_of_range", lambda d: _npz(d, x=np.full((2, 4), 200)), "8 values of 'x' lie outside int8"),
+    ("bad_labels", lambda d: _npz(d, x=np.zeros((2, 4), int), y=np.zeros(3, int)),
+     "'y' must be 2 integer labels"),
+    ("pickled", lambda d: _pickled(d), "holds pickled Python objects"),
+]
+
+
+def _npy(tmp_path):
+    path = tmp_path / "data.npy"
+    np.save(path, np.zeros((2, 4), int))
+    return path
+
+
+def _pickled(tmp_path):
+    path = tmp_path / "data.npz"
+    np.savez(path, x=np.array([{"a": 1}], dtype=object))
+    return path
+
+
+@pytest.mark.parametrize("case, make, message", DATASETS, ids=[c[0] for c in DATASETS])
+def test_bad_dataset(folder_copy, tmp_path, case, make, message):
+    path = make(tmp_path)
+    line = refused(run("verify", folder_copy, "--dataset", path), message)
+    assert str(path) in line
+    assert not (folder_copy / "verify").exists()
+
+
+def test_dataset_and_protocol_do_not_mix(folder_copy, tmp_path):
+    path = _npz(tmp_path, x=np.zeros((2, 4), int))
+    refused(run("verify", folder_copy, "--dataset", path, "--protocol"),
+            "--dataset and --protocol do not go together")
