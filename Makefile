@@ -31,7 +31,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[hls]'
 	touch $@
 
 test: $(STAMP)
@@ -76,6 +76,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/utilization.py
 	$(BIN)/python bench/compile_time.py
 	$(BIN)/python bench/verify_speed.py
+	$(BIN)/python bench/hls_speed.py
 	$(BIN)/python bench/timing.py
 
 # hls4ml 1.3 C-sim of the jet MLP vs neurogate's golden model, in its own venv (~700 MB,

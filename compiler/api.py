@@ -20,7 +20,9 @@ from ..numerics.errors import NeurogateError
 from . import driver
 from .backends.amaranth.emit import AmaranthEngine
 from .backends.base import Backend, CompileOptions, Estimate
-from .design import Design
+from .backends.hls.backend import HlsBackend, HlsEstimate
+from .backends.hls.binding import HlsOptions
+from .design import Design, HlsDesign
 from .flows.synth import synth_design
 from .flows.verify import verify_design
 from .ir import Graph
@@ -29,44 +31,63 @@ from .targets import get_target
 
 __all__ = ["Estimate", "compile", "compile_design", "estimate", "load", "synth", "verify"]
 
-BACKENDS: dict[str, type[Backend]] = {AmaranthEngine.name: AmaranthEngine}
+BACKENDS: dict[str, type[Backend]] = {"amaranth": AmaranthEngine, HlsBackend.name: HlsBackend}
+ALIASES = {AmaranthEngine.name: "amaranth"}
 
 
 def load(model: str | Path) -> Graph:
     return load_model(model)
 
 
-def _options(array: str | ArrayShape, target: str) -> CompileOptions:
+def _options(array: str | ArrayShape, target: str, hls: HlsOptions | None) -> CompileOptions:
     if not isinstance(array, ArrayShape):
         try:
             array = ArrayShape.parse(array)
         except ValueError as error:
             raise NeurogateError(f"--array: {error}") from None
-    return CompileOptions(target=get_target(target), array=array)
+    return CompileOptions(target=get_target(target), array=array, backend_options=hls)
 
 
 def _backend(name: str) -> Backend:
     try:
-        return BACKENDS[name]()
+        return BACKENDS[ALIASES.get(name, name)]()
     except KeyError:
         raise NeurogateError(f"unknown backend {name!r}; choose one of "
                              f"{', '.join(BACKENDS)}") from None
 
 
+def _hls(io: str, reuse: int, strategy: str) -> HlsOptions:
+    try:
+        return HlsOptions(io=io, reuse=reuse, strategy=strategy)
+    except ValueError as error:
+        raise NeurogateError(str(error)) from None
+
+
 def estimate(graph: Graph, array: str | ArrayShape = "8x8", *, target: str = "ecp5-85k",
-             backend: str = AmaranthEngine.name) -> Estimate:
-    return driver.estimate(graph, _backend(backend), _options(array, target))
+             backend: str = "amaranth", io: str = "parallel", reuse: int = 1,
+             strategy: str = "latency") -> Estimate | HlsEstimate:
+    """The first steps of ``compile`` (legalize, plan), no RTL or C++ written."""
+    return driver.estimate(graph, _backend(backend),
+                           _options(array, target, _hls(io, reuse, strategy)))
 
 
 def compile_design(graph: Graph, *, array: str | ArrayShape = "8x8", target: str = "ecp5-85k",
-                   out: str | Path, backend: str = AmaranthEngine.name) -> Design:
-    """Like ``compile``, returning the typed ``Design`` written to ``design.json``."""
-    return driver.compile(graph, _backend(backend), _options(array, target), Path(out))
+                   out: str | Path, backend: str = "amaranth", io: str = "parallel",
+                   reuse: int = 1, strategy: str = "latency") -> Design | HlsDesign:
+    """Like ``compile``, returning the typed design written to ``design.json``.
+
+    ``backend="amaranth"``: the matrix engine (``array``, ``target``); ``backend="hls"``:
+    an HLS C++ project (``io`` "parallel" or "stream", ``reuse`` factor, ``strategy``
+    "latency" or "resource")."""
+    return driver.compile(graph, _backend(backend),
+                          _options(array, target, _hls(io, reuse, strategy)), Path(out))
 
 
 def compile(graph: Graph, *, array: str | ArrayShape = "8x8", target: str = "ecp5-85k",
-            out: str | Path, backend: str = AmaranthEngine.name) -> Path:
-    compile_design(graph, array=array, target=target, out=out, backend=backend)
+            out: str | Path, backend: str = "amaranth", io: str = "parallel", reuse: int = 1,
+            strategy: str = "latency") -> Path:
+    compile_design(graph, array=array, target=target, out=out, backend=backend, io=io,
+                   reuse=reuse, strategy=strategy)
     return Path(out)
 
 

@@ -78,16 +78,32 @@ def main():
 @click.option("--array", "array_text", default="8x8", show_default=True, help="ROWSxCOLS")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="build folder (created; replaced only if an earlier compile made it)")
-def compile(model: Path, target: str, array_text: str, out: Path):
+@click.option("--backend", type=click.Choice(["amaranth", "hls"]), default="amaranth",
+              show_default=True, help="amaranth: the matrix engine in Verilog; hls: an HLS C++ "
+                                      "project for Vitis HLS")
+@click.option("--io", type=click.Choice(["parallel", "stream"]), default="parallel",
+              show_default=True, help="hls: arrays or hls::stream between layers")
+@click.option("--reuse", type=click.IntRange(min=1), default=1, show_default=True,
+              help="hls: reuse factor of the resource strategy (multipliers shared R ways)")
+@click.option("--strategy", type=click.Choice(["latency", "resource"]), default="latency",
+              show_default=True, help="hls: fully unrolled layers, or --reuse-shared multipliers")
+def compile(model: Path, target: str, array_text: str, out: Path, backend: str, io: str,
+            reuse: int, strategy: str):
     """Compile MODEL (a .py file defining build_model()) into a build folder."""
     from . import api
 
     start = time.perf_counter()
-    design = api.compile_design(api.load(model), array=array_text, target=target, out=out)
+    design = api.compile_design(api.load(model), array=array_text, target=target, out=out,
+                                backend=backend, io=io, reuse=reuse, strategy=strategy)
+    seconds = time.perf_counter() - start
+    if backend == "hls":
+        click.echo(f"compiled {design.name}: {len(design.layers)} layers into an HLS project "
+                   f"(io_{design.io}, {design.strategy}, reuse {design.reuse}) -> "
+                   f"{out}/firmware/{design.top}.cpp ({seconds:.1f} s)")
+        return
     click.echo(f"compiled {design.name}: {len(design.engine.layers)} layers on a "
                f"{design.config.array} array for {design.target} -> {out}/{design.verilog} "
-               f"({design.expected_cycles} cycles/inference by the cycle model, "
-               f"{time.perf_counter() - start:.1f} s)")
+               f"({design.expected_cycles} cycles/inference by the cycle model, {seconds:.1f} s)")
 
 
 @main.command()
@@ -120,11 +136,16 @@ def verify(folder: Path, vectors: int, seed: int, dataset: Path | None, protocol
                    f"{report['latency_cycles']} cycles/inference")
         return
     s = report["simulation"]
-    click.echo(f"verified {v['vectors']} vectors on the compiled Verilator harness: "
-               f"{v['mismatches']} of {v['elements']} elements differ; "
-               f"{report['latency_cycles']} cycles/inference, utilization "
-               f"{report['utilization']:.1%}; {s['inferences_per_second']:,.0f} inferences/s, "
-               f"{s['clocks_per_second']:,.0f} clocks/s")
+    if v["method"] == "g++ C-simulation":
+        click.echo(f"verified {v['vectors']} vectors by g++ C-simulation of the HLS project: "
+                   f"{v['mismatches']} of {v['elements']} elements differ; "
+                   f"{s['inferences_per_second']:,.0f} inferences/s")
+    else:
+        click.echo(f"verified {v['vectors']} vectors on the compiled Verilator harness: "
+                   f"{v['mismatches']} of {v['elements']} elements differ; "
+                   f"{report['latency_cycles']} cycles/inference, utilization "
+                   f"{report['utilization']:.1%}; {s['inferences_per_second']:,.0f} "
+                   f"inferences/s, {s['clocks_per_second']:,.0f} clocks/s")
     if "accuracy" in report and dataset is not None:
         a = report["accuracy"]
         click.echo(f"accuracy on {a['labels']} labelled inputs: RTL {a['rtl']:.2%}, golden model "

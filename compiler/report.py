@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..numerics.errors import NeurogateError
-from .design import Design
+from .design import Design, HlsDesign
 from .flows.design_folder import load_design, load_report
 
 
@@ -28,7 +28,32 @@ def report_rows(folder) -> list[tuple[str, str]]:
                              "delete it and run verify/synth again") from None
 
 
+def _hls_rows(design: HlsDesign, report: dict) -> list[tuple[str, str]]:
+    verified = report.get("verified", {})
+    sim = report.get("simulation", {})
+    ports = ", ".join(f"{p.name} {p.size} x {p.ctype}" for p in design.inputs + design.outputs)
+    rows = [
+        ("design", design.name),
+        ("backend", f"HLS C++ project (io_{design.io}, {design.strategy}, reuse {design.reuse})"),
+        ("part", design.part),
+        ("layers", ", ".join(design.layers)),
+        ("ports", ports),
+        ("useful_macs", _fmt(design.useful_macs)),
+        ("verified", f"{verified.get('vectors')} vectors by g++ C-simulation, "
+                     f"{verified.get('mismatches')} mismatches"
+         if verified else "not yet (neurogate verify)"),
+        ("csim rate", f"{sim['inferences_per_second']:,.0f} inferences/s"
+         if "inferences_per_second" in sim else "-"),
+        ("synthesis", "not run here: vitis_hls -f build_prj.tcl"),
+    ]
+    versions = report.get("tool_versions", {})
+    rows.append(("tools", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))))
+    return rows
+
+
 def _rows(design: Design, report: dict) -> list[tuple[str, str]]:
+    if isinstance(design, HlsDesign):
+        return _hls_rows(design, report)
     verified = report.get("verified", {})
     resources = report.get("resources", {})
     asic = report.get("asic", {})

@@ -223,9 +223,10 @@ def _channel_values(name: str, values, length: int, bits: int) -> tuple[int, ...
     values = tuple(values)
     if len(values) != length:
         raise ValueError(f"{name} must have max_len = {length} values, not {len(values)}")
-    for k, v in enumerate(values):
-        check_int(f"{name}[{k}]", v, low=-(1 << (bits - 1)), high=(1 << (bits - 1)) - 1)
-    return values
+    # check_int returns plain ints: NumPy int64 values would overflow in the golden model's
+    # wide intermediate products (e.g. beta << affine_shift).
+    return tuple(check_int(f"{name}[{k}]", v, low=-(1 << (bits - 1)), high=(1 << (bits - 1)) - 1)
+                 for k, v in enumerate(values))
 
 
 @dataclass(frozen=True)

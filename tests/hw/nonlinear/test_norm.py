@@ -241,3 +241,13 @@ def test_affine_golden():
         x = rng.integers(-128, 128, size=64)
         want = np.clip(norm_float(cfg, x), -4, 127 / 32)
         assert np.abs(norm_row(cfg, x) / 32 - want).max() <= 0.6 / 32
+
+
+def test_numpy_gamma_and_beta_are_stored_as_python_integers():
+    """NumPy int64 channel values would overflow in the golden's wide affine products."""
+    import numpy as np
+    from neurogate.numerics.nonlinear import NormConfig
+
+    cfg = NormConfig(kind="layernorm", in_bits=8, max_len=4, gamma=np.array([1, -2, 3, 4]),
+                     beta=np.array([5, 6, -7, 8]))
+    assert all(type(v) is int for v in cfg.gamma + cfg.beta)
