@@ -8,7 +8,6 @@ here, so this model is for size, speed and bit-exactness, not for accuracy.
 """
 
 import numpy as np
-
 from neurogate.compiler.builder import GraphBuilder
 from neurogate.numerics import IntFormat
 
