@@ -18,16 +18,15 @@ activations), io_parallel, latency strategy:
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from common import run_hls4ml_peer
 from neurogate.compiler import api
 
 ROOT = Path(__file__).resolve().parents[1]
-PEER = ROOT / "bench" / "out" / "peer-venv" / "bin" / "python"
 
 
 def first_result(out: Path, model: str = "jet_mlp") -> tuple[float, float]:
@@ -59,11 +58,7 @@ def main() -> int:
     print(f"  C-sim, 100,000 vectors: {report['verified']['mismatches']} mismatches; "
           f"{report['simulation']['inferences_per_second']:,.0f} inferences/s in the testbench, "
           f"{100_000 / wall:,.0f} verified inferences/s end to end")
-    if PEER.exists():
-        print("hls4ml peer, same machine, same run (bench/hls4ml_peer.py):", flush=True)
-        subprocess.run([str(PEER), str(ROOT / "bench" / "hls4ml_peer.py")], check=False)
-    else:
-        print("hls4ml peer: not installed here (make hls4ml-peer)")
+    run_hls4ml_peer()
     return 0
 
 

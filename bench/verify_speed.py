@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from common import run_hls4ml_peer
 from neurogate.compiler import api
 from neurogate.models.digits import held_out_set
 
 ROOT = Path(__file__).resolve().parents[1]
-PEER = ROOT / "bench" / "out" / "peer-venv" / "bin" / "python"
 
 
 def model_to_first_result(model: Path, out: Path) -> tuple[float, float, float]:
@@ -82,12 +81,7 @@ def main(argv=None) -> int:
           f"{time.perf_counter() - start:.2f} s, accuracy RTL {acc['rtl']:.2%} = golden "
           f"{acc['golden']:.2%}, {report['verified']['mismatches']} mismatches")
 
-    if PEER.exists():
-        print("hls4ml peer, same machine, same run (bench/hls4ml_peer.py):", flush=True)
-        subprocess.run([str(PEER), str(ROOT / "bench" / "hls4ml_peer.py")], check=False)
-    else:
-        print("hls4ml peer: not installed here (make hls4ml-peer installs it into "
-              "bench/out/peer-venv)")
+    run_hls4ml_peer()
     return 0
 
 
