@@ -33,6 +33,7 @@ here would be circular).
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from dataclasses import dataclass
 
@@ -206,14 +207,16 @@ def _tile(name: str, values, column_inputs: int, min_dims: int) -> np.ndarray:
     return array
 
 
-class _Datapath:
-    """What every member provides; the members are frozen dataclasses over this."""
+class _Datapath(abc.ABC):
+    """What every member provides; the members are frozen dataclasses over this and
+    implement the three abstract methods (the array class and the two packers)."""
 
     #: Input elements one column takes per chunk (a chunk covers ``cols * column_inputs``).
     column_inputs = 1
 
+    @abc.abstractmethod
     def _array(self):
-        raise NotImplementedError
+        """The member's array component class (imported where the member needs it)."""
 
     def _params(self) -> dict:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -238,15 +241,15 @@ class _Datapath:
     def act_lane_bits(self) -> int:
         return self.signature(1, 1).act_lane_bits
 
+    @abc.abstractmethod
     def pack_weights(self, weights) -> np.ndarray:
         """``weights[..., rows, cols * column_inputs]`` (logical integers, row ``r`` of the
         tile is output ``r``) -> ``[..., cols]`` Python-integer words for ``weight[c]``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def pack_acts(self, acts) -> np.ndarray:
         """``acts[..., cols * column_inputs]`` (logical integers) -> ``[..., cols]``
         Python-integer words for ``act[c]``."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ backend-neutral driver (``compiler.driver``) calls in order:
 from __future__ import annotations
 
 import abc
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -23,6 +24,13 @@ from ...hw.config import ArrayShape
 from ..design import Design, HlsDesign
 from ..ir import Graph
 from ..targets import Target
+
+
+def c_identifier(name: str) -> str:
+    """``name`` as a C (and Verilog) identifier: every other character becomes ``_``, and
+    a name that does not start with a letter gets the prefix ``ng_``."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return name if name[:1].isalpha() else f"ng_{name}"
 
 
 @dataclass(frozen=True)

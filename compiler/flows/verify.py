@@ -23,12 +23,12 @@ from ...numerics.errors import NeurogateError
 from ...sim import scoreboard
 from ...sim.cocotb.runner import run_cocotb
 from ...sim.verilator import harness
-from ..backends.amaranth.emit import write_vectors
 from ..backends.hls import csim
 from ..design import Design, HlsDesign
 from ..interpreter import make_input_vectors, make_vectors, run, run_single_output
 from ..ir import Graph
 from ..progress import step
+from ..vectors import write_vectors
 from ..versions import tool_versions
 from .datasets import load_dataset
 from .design_folder import load_design, load_graph, update_report
@@ -163,7 +163,9 @@ def _verify_csim(folder: Path, design: HlsDesign, graph: Graph, *, vectors: int,
     build_seconds = time.perf_counter() - start
     with step(f"C-simulate {count} vectors"):
         result = csim.run(exe, folder, flat_in)
-    outcome = _compare_ports(design, expected, result.outputs)
+    outcome = scoreboard.compare_ports(
+        [(port.name.removeprefix("out_"), port.size) for port in design.outputs],
+        expected, result.outputs)
     fields = dict(
         verified=_verified("g++ C-simulation", outcome, dataset, seed),
         simulation={"inferences_per_second": round(result.inferences_per_second, 1),
@@ -173,31 +175,6 @@ def _verify_csim(folder: Path, design: HlsDesign, graph: Graph, *, vectors: int,
     size = design.outputs[0].size
     return _finish(folder, fields, outcome, labels, result.outputs[:, :size],
                    expected[:, :size])
-
-
-def _compare_ports(design: HlsDesign, expected: np.ndarray, got: np.ndarray):
-    """Compare output port by port, so that a mismatch names the layer that made it."""
-    offset, first, total = 0, None, None
-    for port, layer in zip(design.outputs, _output_layers(design)):
-        part = scoreboard.compare(layer, expected[:, offset:offset + port.size],
-                                  got[:, offset:offset + port.size])
-        offset += port.size
-        if total is None:
-            total = part
-        else:
-            total = scoreboard.Comparison(
-                vectors=part.vectors, elements=total.elements + part.elements,
-                mismatched_elements=total.mismatched_elements + part.mismatched_elements,
-                mismatched_vectors=max(total.mismatched_vectors, part.mismatched_vectors),
-                first=total.first)
-        first = first or part.first
-    return scoreboard.Comparison(vectors=total.vectors, elements=total.elements,
-                                 mismatched_elements=total.mismatched_elements,
-                                 mismatched_vectors=total.mismatched_vectors, first=first)
-
-
-def _output_layers(design: HlsDesign) -> list[str]:
-    return [port.name.removeprefix("out_") for port in design.outputs]
 
 
 # --- the protocol path (cocotb) ----------------------------------------------------------

@@ -14,7 +14,6 @@ runs), ``design.json`` (the typed ``Design``) and ``report.json``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -25,16 +24,13 @@ from amaranth.back import verilog
 from ....hw.accelerator import Accelerator
 from ....hw.program import Program, descriptor_layout
 from ....numerics.errors import NeurogateError
-from ....sim.golden.vectors import make_vectors
 from ....sim.perf.engine_cycles import inference_cycles
-from ...atomic import write_json_atomic
 from ...design import Design, EngineDesign, LayerSchedule
 from ...fit import check_fits, io_pins, memory_bits
-from ...interpreter import run_single_output
 from ...ir import DenseLayer, Graph
 from ...passes.pipeline import lower
-from ...versions import tool_versions  # noqa: F401  (flows.synth imports it from here for now)
-from ..base import Backend, CompileOptions, Estimate
+from ...vectors import write_vectors
+from ..base import Backend, CompileOptions, Estimate, c_identifier
 from .mapping import plan_program
 
 DEFAULT_VECTORS = 24
@@ -44,22 +40,9 @@ _templates = jinja2.Environment(
     keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
 
 
-def toplevel_name(graph: Graph) -> str:
-    name = re.sub(r"[^A-Za-z0-9_]", "_", graph.name)
-    return name if name[:1].isalpha() else f"ng_{name}"
-
-
 def _hex_image(words: list[int], bits: int) -> str:
     digits = max(1, (bits + 3) // 4)
     return "".join(f"{w:0{digits}x}\n" for w in words)
-
-
-def write_vectors(folder: Path, graph: Graph, count: int, seed: int = 0) -> None:
-    (inp,) = graph.inputs
-    inputs = make_vectors(inp.out.shape, inp.out.fmt, count, seed=seed)
-    expected = run_single_output(graph, inputs)
-    write_json_atomic(folder / "vectors.json",
-                      {"seed": seed, "inputs": inputs.tolist(), "expected": expected.tolist()})
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,7 +76,7 @@ class AmaranthEngine(Backend):
 
     def emit(self, plan: EnginePlan, options: CompileOptions, folder: Path) -> Design:
         graph, program = plan.graph, plan.program
-        toplevel = toplevel_name(graph)
+        toplevel = c_identifier(graph.name)
         design = describe(graph, program, options, toplevel)
         try:
             text = verilog.convert(Accelerator(program=program), name=toplevel, emit_src=False)

@@ -23,7 +23,7 @@ from ....numerics.errors import NeurogateError
 from ...design import HLS_BACKEND, HlsDesign, TensorPort
 from ...ir import Conv2D, Dense, Graph, Input, MatMul, TensorType
 from ...verifier import verify
-from ..base import Backend, CompileOptions
+from ..base import Backend, CompileOptions, c_identifier
 from . import gxx
 from .binding import HlsOptions, KernelCall, Unsupported, ctype, scale_comment
 from .bindings import BINDINGS
@@ -43,11 +43,6 @@ def native_type(values: list[int]) -> str | None:
         if -(1 << (bits - 1)) <= lo and hi < (1 << (bits - 1)):
             return f"int{bits}_t"
     return None
-
-
-def c_identifier(name: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    return name if name[:1].isalpha() else f"ng_{name}"
 
 
 @dataclass(frozen=True, eq=False)

@@ -3,19 +3,14 @@ intermediate ``ap_int``/``ap_uint`` types, config lines and the kernel call."""
 
 from __future__ import annotations
 
-import re
-
 from ....ir import INTEGER_FORMATS, TensorType
+from ...base import c_identifier
 from ..binding import Array, KernelCall, Unsupported, ctype
 
 # ap_int's default AP_INT_MAX_W: no intermediate may be wider.
+c_name = c_identifier   # array and config names follow the backend's identifier rule
+
 MAX_WIDTH = 1024
-
-
-def c_name(name: str) -> str:
-    """``name`` as a C identifier (the backend's ``c_identifier`` rule), for array names."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    return name if name[:1].isalpha() else f"ng_{name}"
 
 
 def int_literal(value: int) -> str:
