@@ -24,14 +24,14 @@ $(error make synth-ice40: TARGET=$(TARGET) is not an iCE40 device; use TARGET=ic
 endif
 endif
 
-.PHONY: setup test regress hls4ml-peer demo rtl sim synth-ice40 synth-ecp5 asic-area report bench blocks-report fp-study clean
+.PHONY: setup test regress hls4ml-peer demo rtl sim synth-ice40 synth-ecp5 asic-area report bench blocks-report fp-study clean asic-extras
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[hls]'
+	$(BIN)/pip install --quiet -e '.[hls,qkeras,onnx,econt]'
 	touch $@
 
 test: $(STAMP)
@@ -41,6 +41,7 @@ test: $(STAMP)
 # (make test runs the same with 300).
 REGRESS_VECTORS ?= 1000000
 regress: $(STAMP)
+	$(BIN)/pytest -q -m regress
 	$(BIN)/python bench/regress.py --vectors $(REGRESS_VECTORS)
 
 demo: $(STAMP)
@@ -105,3 +106,15 @@ fp-study: $(STAMP)
 
 clean:
 	rm -rf build sim_build bench/out
+
+# The standard-cell library and static timing behind `neurogate synth --asic` (docs/asic.md):
+# OSU 0.18 um cells (Debian's qflow-tech-osu018, which pulls in qflow) and OpenSTA, from apt
+# (root).  Without them --asic reports transistor counts only.
+ASIC_PACKAGES := qflow-tech-osu018 opensta
+asic-extras:
+	@if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "make asic-extras: no apt-get on this machine; install a Liberty file and OpenSTA's sta yourself and set NEUROGATE_LIBERTY to the .lib (docs/asic.md)" >&2; \
+		exit 1; \
+	fi
+	apt-get install -y --no-install-recommends $(ASIC_PACKAGES) || \
+		{ apt-get update && apt-get install -y --no-install-recommends $(ASIC_PACKAGES); }

@@ -17,12 +17,14 @@ from pathlib import Path
 
 from ..hw.config import ArrayShape
 from ..numerics.errors import NeurogateError
-from . import driver
+from ..numerics.formats import IntFormat
+from . import driver, frontends
 from .backends.amaranth.emit import AmaranthEngine
 from .backends.base import Backend, CompileOptions, Estimate
 from .backends.hls.backend import HlsBackend, HlsEstimate
 from .backends.hls.binding import HlsOptions
-from .design import Design, HlsDesign
+from .backends.spatial.backend import SpatialBackend, SpatialEstimate, SpatialOptions
+from .design import Design, HlsDesign, SpatialDesign
 from .flows.synth import synth_design
 from .flows.verify import verify_design
 from .ir import Graph
@@ -31,24 +33,47 @@ from .targets import get_target
 
 __all__ = ["Estimate", "compile", "compile_design", "estimate", "load", "synth", "verify"]
 
-BACKENDS: dict[str, type[Backend]] = {"amaranth": AmaranthEngine, HlsBackend.name: HlsBackend}
+BACKENDS: dict[str, type[Backend]] = {"amaranth": AmaranthEngine, HlsBackend.name: HlsBackend,
+                                      SpatialBackend.name: SpatialBackend}
 ALIASES = {AmaranthEngine.name: "amaranth"}
+STYLES = ("engine", "spatial")
 
 
-def load(model: str | Path) -> Graph:
-    return load_model(model)
+def load(model, *, input_format: IntFormat | str | None = None) -> Graph:
+    """The IR graph of ``model``: a model file (``.py`` with ``build_model()``, a QKeras /
+    Keras ``.h5``/``.keras``, a QONNX ``.onnx``) or an in-memory tf_keras model, ONNX
+    ``ModelProto`` or qonnx ``ModelWrapper``.  ``input_format`` (an ``IntFormat`` or
+    hls4ml's spelling, ``"ap_fixed<16,6>"``) declares a Keras model's input quantization."""
+    if isinstance(input_format, str):
+        try:
+            input_format = frontends.parse_input_format(input_format)
+        except ValueError as error:
+            raise NeurogateError(str(error)) from None
+    if isinstance(model, (str, Path)):
+        return load_model(model, input_format=input_format)
+    if isinstance(model, Graph):
+        return model
+    return frontends.load_object(model, input_format=input_format)
 
 
-def _options(array: str | ArrayShape, target: str, hls: HlsOptions | None) -> CompileOptions:
+def _options(array: str | ArrayShape, target: str, backend_options) -> CompileOptions:
     if not isinstance(array, ArrayShape):
         try:
             array = ArrayShape.parse(array)
         except ValueError as error:
             raise NeurogateError(f"--array: {error}") from None
-    return CompileOptions(target=get_target(target), array=array, backend_options=hls)
+    return CompileOptions(target=get_target(target), array=array,
+                          backend_options=backend_options)
 
 
-def _backend(name: str) -> Backend:
+def _backend(name: str, style: str = "engine") -> Backend:
+    if style not in STYLES:
+        raise NeurogateError(f"--style must be one of {', '.join(STYLES)}, not {style!r}")
+    if style == "spatial":
+        if ALIASES.get(name, name) not in ("amaranth", SpatialBackend.name):
+            raise NeurogateError("--style spatial is an Amaranth style; it does not go with "
+                                 f"--backend {name}")
+        name = SpatialBackend.name
     try:
         return BACKENDS[ALIASES.get(name, name)]()
     except KeyError:
@@ -63,31 +88,49 @@ def _hls(io: str, reuse: int, strategy: str) -> HlsOptions:
         raise NeurogateError(str(error)) from None
 
 
+def _backend_options(backend: Backend, io: str, reuse: int, strategy: str,
+                     levels_per_stage: int, weights: str, tmr: bool):
+    if isinstance(backend, SpatialBackend):
+        try:
+            return SpatialOptions(levels_per_stage=levels_per_stage, weights=weights, tmr=tmr)
+        except ValueError as error:
+            raise NeurogateError(str(error)) from None
+    return _hls(io, reuse, strategy)
+
+
 def estimate(graph: Graph, array: str | ArrayShape = "8x8", *, target: str = "ecp5-85k",
-             backend: str = "amaranth", io: str = "parallel", reuse: int = 1,
-             strategy: str = "latency") -> Estimate | HlsEstimate:
+             backend: str = "amaranth", style: str = "engine", io: str = "parallel",
+             reuse: int = 1, strategy: str = "latency", levels_per_stage: int = 2,
+             weights: str = "constants",
+             tmr: bool = False) -> Estimate | HlsEstimate | SpatialEstimate:
     """The first steps of ``compile`` (legalize, plan), no RTL or C++ written."""
-    return driver.estimate(graph, _backend(backend),
-                           _options(array, target, _hls(io, reuse, strategy)))
+    chosen = _backend(backend, style)
+    return driver.estimate(graph, chosen, _options(array, target, _backend_options(
+        chosen, io, reuse, strategy, levels_per_stage, weights, tmr)))
 
 
 def compile_design(graph: Graph, *, array: str | ArrayShape = "8x8", target: str = "ecp5-85k",
-                   out: str | Path, backend: str = "amaranth", io: str = "parallel",
-                   reuse: int = 1, strategy: str = "latency") -> Design | HlsDesign:
+                   out: str | Path, backend: str = "amaranth", style: str = "engine",
+                   io: str = "parallel", reuse: int = 1, strategy: str = "latency",
+                   levels_per_stage: int = 2, weights: str = "constants",
+                   tmr: bool = False) -> Design | HlsDesign | SpatialDesign:
     """Like ``compile``, returning the typed design written to ``design.json``.
 
-    ``backend="amaranth"``: the matrix engine (``array``, ``target``); ``backend="hls"``:
-    an HLS C++ project (``io`` "parallel" or "stream", ``reuse`` factor, ``strategy``
-    "latency" or "resource")."""
-    return driver.compile(graph, _backend(backend),
-                          _options(array, target, _hls(io, reuse, strategy)), Path(out))
+    ``backend="amaranth"``: the matrix engine (``array``, ``target``), or with
+    ``style="spatial"`` the whole network unrolled at one inference per clock
+    (``levels_per_stage`` adder levels between registers; ``weights="registers"`` keeps
+    weights in registers rewritable through the ``cfg`` bus; ``tmr`` triples every
+    register behind majority voters); ``backend="hls"``: an HLS C++
+    project (``io`` "parallel" or "stream", ``reuse`` factor, ``strategy`` "latency" or
+    "resource")."""
+    chosen = _backend(backend, style)
+    return driver.compile(graph, chosen, _options(array, target, _backend_options(
+        chosen, io, reuse, strategy, levels_per_stage, weights, tmr)), Path(out))
 
 
-def compile(graph: Graph, *, array: str | ArrayShape = "8x8", target: str = "ecp5-85k",
-            out: str | Path, backend: str = "amaranth", io: str = "parallel", reuse: int = 1,
-            strategy: str = "latency") -> Path:
-    compile_design(graph, array=array, target=target, out=out, backend=backend, io=io,
-                   reuse=reuse, strategy=strategy)
+def compile(graph: Graph, *, out: str | Path, **options) -> Path:
+    """``compile_design`` (same options), returning the build folder."""
+    compile_design(graph, out=out, **options)
     return Path(out)
 
 

@@ -74,28 +74,52 @@ def main():
 @main.command()
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--target", default="ecp5-85k", show_default=True,
-              help="ice40-up5k, ecp5-25k, ecp5-45k or ecp5-85k")
+              help="ice40-up5k, ecp5-25k, ecp5-45k, ecp5-85k or asic (no device limits)")
 @click.option("--array", "array_text", default="8x8", show_default=True, help="ROWSxCOLS")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="build folder (created; replaced only if an earlier compile made it)")
 @click.option("--backend", type=click.Choice(["amaranth", "hls"]), default="amaranth",
               show_default=True, help="amaranth: the matrix engine in Verilog; hls: an HLS C++ "
                                       "project for Vitis HLS")
+@click.option("--input-format", default=None,
+              help="a Keras model's input quantization in hls4ml's spelling, e.g. "
+                   "'ap_fixed<16,6>' (default: read from a leading QActivation)")
+@click.option("--style", type=click.Choice(["engine", "spatial"]), default="engine",
+              show_default=True, help="amaranth: the programmable matrix engine, or the network "
+                                      "unrolled layer by layer at one inference per clock")
+@click.option("--levels-per-stage", type=click.IntRange(min=1), default=2, show_default=True,
+              help="spatial: adder-tree levels between pipeline registers")
+@click.option("--weights", type=click.Choice(["constants", "registers"]), default="constants",
+              show_default=True, help="spatial: weights built into the logic, or held in "
+                                      "registers rewritable at run time (cfg bus / I2C)")
+@click.option("--tmr", is_flag=True, help="spatial: triple every register behind majority "
+                                          "voters (radiation tolerance); an `upset` output")
 @click.option("--io", type=click.Choice(["parallel", "stream"]), default="parallel",
               show_default=True, help="hls: arrays or hls::stream between layers")
 @click.option("--reuse", type=click.IntRange(min=1), default=1, show_default=True,
               help="hls: reuse factor of the resource strategy (multipliers shared R ways)")
 @click.option("--strategy", type=click.Choice(["latency", "resource"]), default="latency",
               show_default=True, help="hls: fully unrolled layers, or --reuse-shared multipliers")
-def compile(model: Path, target: str, array_text: str, out: Path, backend: str, io: str,
-            reuse: int, strategy: str):
-    """Compile MODEL (a .py file defining build_model()) into a build folder."""
+def compile(model: Path, target: str, array_text: str, out: Path, backend: str,
+            input_format: str | None, style: str, levels_per_stage: int, weights: str,
+            tmr: bool, io: str, reuse: int, strategy: str):
+    """Compile MODEL (a .py file defining build_model(), a QKeras/Keras .h5 or .keras, or a
+    QONNX .onnx) into a build folder."""
     from . import api
 
     start = time.perf_counter()
-    design = api.compile_design(api.load(model), array=array_text, target=target, out=out,
-                                backend=backend, io=io, reuse=reuse, strategy=strategy)
+    graph = api.load(model, input_format=input_format)
+    design = api.compile_design(graph, array=array_text, target=target, out=out,
+                                backend=backend, style=style, io=io, reuse=reuse,
+                                strategy=strategy, levels_per_stage=levels_per_stage,
+                                weights=weights, tmr=tmr)
     seconds = time.perf_counter() - start
+    if style == "spatial":
+        c = design.cost
+        click.echo(f"compiled {design.name} unrolled: one inference per clock, latency "
+                   f"{design.latency} clocks; {c.adders} adders, {c.multipliers} multipliers, "
+                   f"{c.register_bits} register bits -> {out}/{design.verilog} ({seconds:.1f} s)")
+        return
     if backend == "hls":
         click.echo(f"compiled {design.name}: {len(design.layers)} layers into an HLS project "
                    f"(io_{design.io}, {design.strategy}, reuse {design.reuse}) -> "
@@ -140,6 +164,12 @@ def verify(folder: Path, vectors: int, seed: int, dataset: Path | None, protocol
         click.echo(f"verified {v['vectors']} vectors by g++ C-simulation of the HLS project: "
                    f"{v['mismatches']} of {v['elements']} elements differ; "
                    f"{s['inferences_per_second']:,.0f} inferences/s")
+    elif "initiation_interval" in report:
+        click.echo(f"verified {v['vectors']} vectors on the compiled Verilator harness, one "
+                   f"input per clock: {v['mismatches']} of {v['elements']} elements differ; "
+                   f"latency {report['latency_cycles']} cycles, initiation interval "
+                   f"{report['initiation_interval']:g}; {s['inferences_per_second']:,.0f} "
+                   f"inferences/s, {s['clocks_per_second']:,.0f} clocks/s")
     else:
         click.echo(f"verified {v['vectors']} vectors on the compiled Verilator harness: "
                    f"{v['mismatches']} of {v['elements']} elements differ; "

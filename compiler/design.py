@@ -18,9 +18,10 @@ from ..numerics.checks import check_int
 from ..numerics.errors import NeurogateError
 from ..numerics.records import from_data, to_data
 
-SCHEMA = 2
+SCHEMA = 3     # 3: layer descriptors carry a rounding (any Rounding), not half_up
 BACKENDS = ("amaranth-engine",)
 HLS_BACKEND = "hls"
+SPATIAL_BACKEND = "spatial"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -103,8 +104,14 @@ class Design:
         except json.JSONDecodeError as error:
             raise NeurogateError(f"{where}: not valid JSON ({error.msg} at line {error.lineno} "
                                  f"column {error.colno})") from None
-        if isinstance(data, dict) and data.get("backend") == HLS_BACKEND and cls is Design:
-            return from_data(HlsDesign, data, where=where)
+        if isinstance(data, dict) and data.get("schema", SCHEMA) != SCHEMA:
+            # before the fields: an older design.json may not decode at all
+            raise NeurogateError(f"{where}: schema {data['schema']!r} is not this neurogate's "
+                                 f"({SCHEMA}); compile the model again")
+        if isinstance(data, dict) and cls is Design:
+            other = {HLS_BACKEND: HlsDesign, SPATIAL_BACKEND: SpatialDesign}
+            if data.get("backend") in other:
+                return from_data(other[data["backend"]], data, where=where)
         return from_data(cls, data, where=where)
 
 
@@ -162,6 +169,78 @@ class HlsDesign:
     @property
     def layer_names(self) -> tuple[str, ...]:
         return self.layers
+
+    def to_json(self) -> str:
+        return json.dumps(to_data(self), indent=2, sort_keys=True) + "\n"
+
+
+@dataclass(frozen=True)
+class SpatialCost:
+    """What the unrolled network is built from (counted by the generator)."""
+
+    adders: int              # two-input additions and subtractions (shift-add products)
+    adder_bits: int          # their summed widths
+    multipliers: int         # variable x variable products (MatMul, Mul)
+    comparators: int         # max pooling
+    comparator_bits: int
+    register_bits: int       # pipeline registers, valid bits excluded
+
+    @property
+    def fpga_luts(self) -> int:
+        """A rough LUT4 count on an FPGA: one per adder bit (with its carry cell), two per
+        comparator bit (compare and select); multipliers not included."""
+        return self.adder_bits + 2 * self.comparator_bits
+
+
+@dataclass(frozen=True)
+class SpatialDesign:
+    """A build folder holding a spatial design (``--style spatial``): every layer its own
+    unrolled, pipelined hardware, one inference accepted per clock."""
+
+    name: str
+    backend: str
+    target: str
+    toplevel: str
+    verilog: str
+    inputs: tuple[TensorPort, ...]     # packed, in order, into the ``i`` payload
+    outputs: tuple[TensorPort, ...]    # packed, in order, into the ``o`` payload
+    latency: int                       # clocks from an input transfer to its output
+    initiation_interval: int           # clocks between inputs (1: fully unrolled)
+    levels_per_stage: int              # adder-tree levels between pipeline registers
+    useful_macs: int
+    cost: SpatialCost
+    weights: str                       # "constants" or "registers" (the ``cfg`` bus)
+    tmr: bool                          # triplicated registers, majority voted
+    weight_register_bytes: int         # the register map's size (0 for constants)
+    schema: int = SCHEMA
+
+    def __post_init__(self):
+        if self.schema != SCHEMA:
+            raise ValueError(f"schema {self.schema} is not this neurogate's ({SCHEMA}); "
+                             "compile the model again")
+        if self.backend != SPATIAL_BACKEND:
+            raise ValueError(f"backend must be {SPATIAL_BACKEND!r}, not {self.backend!r}")
+        if not _IDENTIFIER.match(self.toplevel):
+            raise ValueError(f"toplevel must be an identifier, not {self.toplevel!r}")
+        if "/" in self.verilog or self.verilog.startswith(".") or not self.verilog.endswith(".v"):
+            raise ValueError(f"verilog must be a .v file name in the build folder, "
+                             f"not {self.verilog!r}")
+        for name in ("latency", "initiation_interval", "levels_per_stage"):
+            check_int(name, getattr(self, name), low=1)
+        if not self.inputs or not self.outputs:
+            raise ValueError("a spatial design needs at least one input and one output")
+
+    @property
+    def in_bits(self) -> int:
+        return sum(p.width * p.size for p in self.inputs)
+
+    @property
+    def out_bits(self) -> int:
+        return sum(p.width * p.size for p in self.outputs)
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.outputs)
 
     def to_json(self) -> str:
         return json.dumps(to_data(self), indent=2, sort_keys=True) + "\n"

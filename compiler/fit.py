@@ -62,6 +62,8 @@ def _dsp_advice(config: AcceleratorConfig, target: Target) -> str:
 
 
 def check_fits(config: AcceleratorConfig, target: Target) -> None:
+    if target.is_asic:
+        return
     pins = io_pins(config)
     if pins > target.ios:
         raise NeurogateError(f"array {config.array} does not fit {target.name}: the design needs "

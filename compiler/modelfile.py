@@ -1,4 +1,6 @@
-"""Load a model file: a Python file whose ``build_model()`` returns an IR ``Graph``."""
+"""Load a model file: a Python file whose ``build_model()`` returns an IR ``Graph``, or a
+framework model (``.h5``/``.keras``: QKeras/Keras; ``.onnx``: QONNX) read by its
+front-end (``compiler.frontends``), which never runs code from the file."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import sys
 from pathlib import Path
 
 from ..numerics.errors import NeurogateError
+from ..numerics.formats import IntFormat
+from . import frontends
 from .ir import Graph, IRError
 
 
@@ -15,15 +19,24 @@ def _check_path(path: Path) -> None:
         raise NeurogateError(f"model file {path} does not exist")
     if path.is_dir():
         raise NeurogateError(f"model file {path} is a folder, not a file")
-    if path.suffix != ".py":
+    if path.suffix != ".py" and path.suffix not in frontends.SUFFIXES:
         raise NeurogateError(f"model file {path}: neurogate reads Python model files (.py "
-                             "defining build_model()), not {}".format(path.suffix or "files "
-                                                                        "without a suffix"))
+                             "defining build_model()), QKeras/Keras (.h5, .keras) and QONNX "
+                             "(.onnx) models, not {}".format(path.suffix or "files without a "
+                                                             "suffix"))
 
 
-def load_model(path: str | Path) -> Graph:
+def load_model(path: str | Path, *, input_format: IntFormat | None = None) -> Graph:
     path = Path(path)
     _check_path(path)
+    if path.suffix in frontends.SUFFIXES:
+        try:
+            return frontends.load_file(path, input_format=input_format)
+        except IRError as error:
+            raise NeurogateError(f"model file {path}: {error}") from None
+    if input_format is not None:
+        raise NeurogateError(f"model file {path}: --input-format is for Keras models; a "
+                             "Python model declares its input formats itself")
     name = f"neurogate_model_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..numerics.errors import NeurogateError
-from .design import Design, HlsDesign
+from .design import Design, HlsDesign, SpatialDesign
 from .flows.design_folder import load_design, load_report
 
 
@@ -51,12 +51,52 @@ def _hls_rows(design: HlsDesign, report: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def _implementation_rows(report: dict) -> list[tuple[str, str]]:
+    """Fit, resources, Fmax and the ASIC estimate: the same for every RTL design."""
+    resources = report.get("resources", {})
+    asic = report.get("asic", {})
+    rows = [
+        ("fits", _fmt(report.get("fits"))),
+        ("lut / carry / ff", f"{_fmt(resources.get('lut'))} / {_fmt(resources.get('carry'))} / "
+                             f"{_fmt(resources.get('ff'))}"),
+        ("dsp / bram / lutram", f"{_fmt(resources.get('dsp'))} / {_fmt(resources.get('bram'))} / "
+                                f"{_fmt(resources.get('lutram'))}"),
+        ("fmax_mhz", _fmt(report.get("fmax_mhz"))),
+        ("timing_met", _fmt(report.get("timing_met"))),
+    ]
+    if asic:
+        rows.append(("asic transistors", f"{asic.get('transistors')} (+{asic.get('memory_bits')} "
+                                         "memory bits as macros)"))
+    versions = report.get("tool_versions", {})
+    rows.append(("tools", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))))
+    return rows
+
+
+def _spatial_rows(design: SpatialDesign, report: dict) -> list[tuple[str, str]]:
+    verified = report.get("verified", {})
+    c = design.cost
+    ports = ", ".join(f"{p.name} {p.size} x {p.ctype}" for p in design.inputs + design.outputs)
+    return [
+        ("design", design.name),
+        ("target", report.get("target", design.target)),
+        ("style", f"spatial: unrolled, II {design.initiation_interval}, latency "
+                  f"{design.latency} clocks ({design.levels_per_stage} adder levels per stage)"),
+        ("ports", ports),
+        ("built from", f"{c.adders} adders ({c.adder_bits} bits), {c.multipliers} multipliers, "
+                       f"{c.comparators} comparators, {c.register_bits} register bits"),
+        ("verified", f"{verified.get('vectors')} vectors at one per clock, "
+                     f"{verified.get('mismatches')} mismatches, measured II "
+                     f"{_fmt(report.get('initiation_interval'))}"
+         if verified else "not yet (neurogate verify)"),
+    ] + _implementation_rows(report)
+
+
 def _rows(design: Design, report: dict) -> list[tuple[str, str]]:
     if isinstance(design, HlsDesign):
         return _hls_rows(design, report)
+    if isinstance(design, SpatialDesign):
+        return _spatial_rows(design, report)
     verified = report.get("verified", {})
-    resources = report.get("resources", {})
-    asic = report.get("asic", {})
     util = report.get("utilization")
     widths = design.config.widths
     rows = [
@@ -72,20 +112,8 @@ def _rows(design: Design, report: dict) -> list[tuple[str, str]]:
         ("latency_cycles", _fmt(report.get("latency_cycles"))),
         ("model_cycles", _fmt(report.get("model_cycles"))),
         ("utilization", f"{util:.1%} useful MACs / (PEs x cycles)" if util is not None else "-"),
-        ("fits", _fmt(report.get("fits"))),
-        ("lut / carry / ff", f"{_fmt(resources.get('lut'))} / {_fmt(resources.get('carry'))} / "
-                             f"{_fmt(resources.get('ff'))}"),
-        ("dsp / bram / lutram", f"{_fmt(resources.get('dsp'))} / {_fmt(resources.get('bram'))} / "
-                                f"{_fmt(resources.get('lutram'))}"),
-        ("fmax_mhz", _fmt(report.get("fmax_mhz"))),
-        ("timing_met", _fmt(report.get("timing_met"))),
     ]
-    if asic:
-        rows.append(("asic transistors", f"{asic.get('transistors')} (+{asic.get('memory_bits')} "
-                                         "memory bits as macros)"))
-    versions = report.get("tool_versions", {})
-    rows.append(("tools", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))))
-    return rows
+    return rows + _implementation_rows(report)
 
 
 def format_table(rows: list[tuple[str, str]]) -> str:

@@ -77,6 +77,9 @@ FAMILIES = {f.name: f for f in (
 )}
 
 
+ASIC = "asic"
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -90,7 +93,14 @@ class Target:
     default_mhz: float
 
     @property
+    def is_asic(self) -> bool:
+        return self.family == ASIC
+
+    @property
     def arch(self) -> Family:
+        if self.is_asic:
+            raise NeurogateError("the asic target has no FPGA family; synthesize it with "
+                                 "`neurogate synth --asic`")
         return FAMILIES[self.family]
 
     @property
@@ -107,6 +117,9 @@ TARGETS = {t.name: t for t in (
            ios=203, default_mhz=50.0),
     Target("ecp5-85k", "ecp5", "85k", "CABGA381", luts=83640, dsps=156, bram_bits=208 * 18432,
            ios=205, default_mhz=50.0),
+    # An ASIC has no device to fit: no capacities are checked, and `neurogate synth` runs
+    # the CMOS estimate (`synth --asic`); 40 MHz is ECON-T's clock.
+    Target("asic", ASIC, "", "", luts=0, dsps=0, bram_bits=0, ios=0, default_mhz=40.0),
 )}
 
 

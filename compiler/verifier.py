@@ -50,7 +50,6 @@ from .ir import (
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NUMBER_FORMATS = INTEGER_FORMATS + (FloatFormat,)
-ENGINE_ROUNDINGS = (Rounding.FLOOR, Rounding.HALF_UP)
 
 
 # --- field checks -----------------------------------------------------------------------------
@@ -386,9 +385,7 @@ def _check_dense_layer(node: DenseLayer, x: TensorType):
     if not isinstance(node.acc_fmt, IntFormat):
         _fail(node, "acc_fmt must be an IntFormat")
     _int(node, "shift", node.shift, 0, node.acc_fmt.width - 1)
-    if node.rounding not in ENGINE_ROUNDINGS:
-        _fail(node, f"rounding must be 'floor' or 'half_up' (the matrix engine's modes), "
-                    f"not {node.rounding!r}")
+    _enum(node, "rounding", node.rounding, Rounding)
     if not isinstance(node.relu, bool):
         _fail(node, f"relu must be True or False, not {node.relu!r}")
     _int_out(node)

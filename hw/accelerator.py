@@ -133,7 +133,7 @@ class Accelerator(wiring.Component):
 
         # Requantize, then write the next layer's input or the output stream.
         wiring.connect(m, coll.o, rq.i)
-        m.d.comb += [rq.shift.eq(desc.shift), rq.half_up.eq(desc.half_up),
+        m.d.comb += [rq.shift.eq(desc.shift), rq.rounding.eq(desc.rounding),
                      rq.lo.eq(desc.lo), rq.hi.eq(desc.hi)]
         out_count = Signal.like(desc.n_out)
         out_col = Signal(range(cols))

@@ -8,6 +8,29 @@ with its golden twin.  Binary, ternary and float variants will sit beside
 from __future__ import annotations
 
 from amaranth.hdl import Const, Mux, Shape, Value, signed
+from amaranth.lib import enum
+
+from ..numerics.rounding import Rounding
+
+
+class RoundingCode(enum.Enum, shape=3):
+    """``numerics.Rounding`` as a 3-bit hardware field (ports, descriptors): each member's
+    code is its position in ``Rounding`` (``ng::rounding_mode`` in the HLS kernels is the
+    same numbering)."""
+
+    FLOOR = 0
+    HALF_UP = 1
+    HALF_EVEN = 2
+    HALF_AWAY = 3
+    CEIL = 4
+    TRUNC = 5
+    AWAY = 6
+    HALF_ZERO = 7
+
+    @classmethod
+    def of(cls, rounding) -> RoundingCode:
+        """The code of a ``Rounding`` (or its string)."""
+        return cls[Rounding.coerce(rounding, field="rounding").name]
 
 
 class IntegerArithmetic:
@@ -41,25 +64,58 @@ class IntegerArithmetic:
 
     @staticmethod
     def shift_keeping_round_bit(value: Value, shift: Value) -> Value:
-        """``floor(value * 2 / 2**shift)``: the shifted value with one fraction bit kept."""
+        """``floor(value * 2 / 2**shift)``: the shifted value with one fraction bit kept
+        (the round bit, worth a half)."""
         return ((value.as_signed() << 1) >> shift).as_signed()
 
     @staticmethod
-    def finish_round(kept: Value, half_up: Value) -> Value:
-        """From ``shift_keeping_round_bit``: ``(kept + half_up) >> 1``, which equals golden
-        ``round_shift`` (``(v + 2**(s-1)) >> s == (floor(v / 2**(s-1)) + 1) >> 1``)."""
-        return ((kept.as_signed() + half_up)[:len(kept) + 1].as_signed() >> 1).as_signed()
+    def sticky_below_round_bit(value: Value, shift: Value) -> Value:
+        """1 when a bit of ``value`` below the round bit (bit ``shift - 1``) is set, that
+        is when the part ``shift_keeping_round_bit`` drops is not zero; 0 for
+        ``shift <= 1``."""
+        width = len(value)
+        below_shift = ~(Const(-1, signed(width + 1)) << shift)   # ones below bit `shift`
+        return (value.as_unsigned() & below_shift[1:width + 1]).any()
 
     @staticmethod
-    def round_shift(value: Value, shift: Value, half_up: Value) -> Value:
-        """Golden ``arith.round_shift``: ``(value + (half_up and shift>0) << (shift-1)) >> shift``.
+    def finish_round(kept: Value, sticky: Value, rounding) -> Value:
+        """Golden ``round_shift(v, s, rounding)`` from ``kept = shift_keeping_round_bit(v, s)``
+        and ``sticky = sticky_below_round_bit(v, s)``: ``floor(v / 2**s) + up``.
 
-        Computed one bit wider than ``value`` so the rounding increment cannot overflow.
+        ``up`` (one bit) follows from the round bit ``kept[0]`` (the dropped fraction is
+        at least 1/2), ``sticky`` (it is neither exactly 0 nor exactly 1/2), the sign of
+        ``v`` and the parity of the floor.  ``rounding`` is a ``RoundingCode`` member (the
+        logic of that one mode) or a ``RoundingCode`` value chosen at run time.  One bit
+        wider than ``kept >> 1``, so the increment cannot overflow.
         """
-        width = len(value) + 1
-        wide = value.as_signed()
-        bias = Mux(half_up & (shift != 0), (Const(1, width) << shift) >> 1, 0)
-        return ((wide + bias)[:width].as_signed() >> shift).as_signed()
+        kept = kept.as_signed()
+        half, odd, negative = kept[0], kept[1], kept[-1]
+        inexact = half | sticky
+        up_when = {
+            RoundingCode.FLOOR: Const(0, 1),
+            RoundingCode.CEIL: inexact,
+            RoundingCode.TRUNC: inexact & negative,
+            RoundingCode.AWAY: inexact & ~negative,
+            RoundingCode.HALF_UP: half,
+            RoundingCode.HALF_EVEN: half & (sticky | odd),
+            RoundingCode.HALF_AWAY: half & (sticky | ~negative),
+            RoundingCode.HALF_ZERO: half & (sticky | negative),
+        }
+        if isinstance(rounding, RoundingCode):
+            up = up_when[rounding]
+        else:
+            up = Const(0, 1)
+            for code, condition in up_when.items():
+                up = Mux(rounding == code, condition, up)
+        return ((kept >> 1) + up).as_signed()
+
+    @staticmethod
+    def round_shift(value: Value, shift: Value, rounding) -> Value:
+        """Golden ``arith.round_shift(value, shift, rounding)`` in one combinational step
+        (``rounding`` as in ``finish_round``)."""
+        return IntegerArithmetic.finish_round(
+            IntegerArithmetic.shift_keeping_round_bit(value, shift),
+            IntegerArithmetic.sticky_below_round_bit(value, shift), rounding)
 
     @staticmethod
     def saturate(value: Value, lo: Value, hi: Value) -> Value:

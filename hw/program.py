@@ -13,6 +13,8 @@ import numpy as np
 from amaranth.hdl import signed, unsigned
 from amaranth.lib import data
 
+from ..numerics.rounding import Rounding
+from .arith import RoundingCode
 from .config import AcceleratorConfig
 
 
@@ -26,7 +28,7 @@ class LayerDescriptor:
     w_base: int     # first weight word (tiles stored n-tile major, k-tile minor)
     b_base: int     # first bias word (one per n-tile)
     shift: int      # requantize: arithmetic right shift
-    half_up: bool   # requantize: round half up (else floor)
+    rounding: Rounding  # requantize: rounding of the shift (any member)
     lo: int         # requantize: saturation bounds (lo >= 0 for ReLU)
     hi: int
     last: bool      # outputs go to the output stream, not the activation buffer
@@ -46,7 +48,7 @@ def descriptor_layout(config: AcceleratorConfig) -> data.StructLayout:
         "w_base": unsigned(bits_for(mem.weight_words)),
         "b_base": unsigned(bits_for(mem.bias_words)),
         "shift": unsigned(bits_for(widths.acc_bits - 1)),
-        "half_up": unsigned(1),
+        "rounding": RoundingCode,
         "lo": signed(widths.out_bits),
         "hi": signed(widths.out_bits),
         "last": unsigned(1),
@@ -111,7 +113,9 @@ class Program:
         return [pack_lanes(b, self.config.widths.acc_bits) for b in self.biases]
 
     def descriptor_fields(self) -> list[dict[str, int]]:
-        return [{name: int(value) for name, value in vars(d).items()} for d in self.layers]
+        """Each descriptor as integers (the rounding as its ``RoundingCode``)."""
+        return [{name: RoundingCode.of(value).value if isinstance(value, Rounding)
+                 else int(value) for name, value in vars(d).items()} for d in self.layers]
 
     def descriptor_words(self) -> list[int]:
         layout = descriptor_layout(self.config)

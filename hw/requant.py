@@ -7,24 +7,24 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..numerics.checks import check_int
-from .arith import IntegerArithmetic
+from .arith import IntegerArithmetic, RoundingCode
 from .pipeline import held_pipeline
 
 
 class Requantizer(wiring.Component):
-    """``o = saturate(round_shift(i, shift, half_up), lo, hi)``, one value per cycle.
+    """``o = saturate(round_shift(i, shift, rounding), lo, hi)``, one value per cycle.
 
-    Three pipeline stages (input register; shift keeping the rounding bit; round and
-    saturate); the whole pipeline holds when ``o`` is not ready.  ``shift``,
-    ``half_up``, ``lo`` and ``hi`` are quasi-static (change them only while empty).
-    ReLU is ``lo = max(lo, 0)``.
+    Three pipeline stages (input register; shift keeping the round bit, and the sticky
+    bit of what lies below it; round and saturate); the whole pipeline holds when ``o``
+    is not ready.  ``shift``, ``rounding``, ``lo`` and ``hi`` are quasi-static (change
+    them only while empty).  ReLU is ``lo = max(lo, 0)``.
 
     Ports
     -----
     i : In(stream), payload signed(in_bits)
     o : Out(stream), payload signed(out_bits)
     shift : In, unsigned, ``0 .. in_bits - 1``
-    half_up : In, 1 (round half up) / 0 (floor)
+    rounding : In, RoundingCode (any ``numerics.Rounding``, ``RoundingCode.of``)
     lo, hi : In, signed(out_bits)
     """
 
@@ -39,7 +39,7 @@ class Requantizer(wiring.Component):
             "i": In(stream.Signature(signed(in_bits))),
             "o": Out(stream.Signature(signed(out_bits))),
             "shift": In(unsigned(max(1, (in_bits - 1).bit_length()))),
-            "half_up": In(1),
+            "rounding": In(RoundingCode),
             "lo": In(signed(out_bits)),
             "hi": In(signed(out_bits)),
         })
@@ -56,11 +56,14 @@ class Requantizer(wiring.Component):
         # splitting the rounding add from the barrel shift halves the logic per stage.
         held = Signal(signed(self.in_bits))
         kept = Signal(signed(self.in_bits + 1))
+        sticky = Signal()
         with m.If(advance):
             m.d.sync += [
                 held.eq(self.i.payload),
                 kept.eq(IntegerArithmetic.shift_keeping_round_bit(held, self.shift)),
+                sticky.eq(IntegerArithmetic.sticky_below_round_bit(held, self.shift)),
                 self.o.payload.eq(IntegerArithmetic.saturate(
-                    IntegerArithmetic.finish_round(kept, self.half_up), self.lo, self.hi)),
+                    IntegerArithmetic.finish_round(kept, sticky, self.rounding),
+                    self.lo, self.hi)),
             ]
         return m

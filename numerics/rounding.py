@@ -24,12 +24,24 @@ class _Choice(enum.Enum):
 
 
 class Rounding(_Choice):
-    """Rounding of ``x / 2**s`` to an integer (an arithmetic right shift by ``s``)."""
+    """Rounding of ``x / 2**s`` (an arithmetic right shift by ``s``), or of any exact
+    rational ``x / d``, to an integer.
 
-    FLOOR = "floor"            # towards -inf (hls4ml AP_TRN)
-    HALF_UP = "half_up"        # nearest, ties towards +inf (hls4ml AP_RND)
-    HALF_EVEN = "half_even"    # nearest, ties to even (AP_RND_CONV; QKeras, QONNX ROUND)
-    HALF_AWAY = "half_away"    # nearest, ties away from zero (AP_RND_INF; QONNX HALF_UP)
+    Every QONNX ``Quant``/``Trunc`` ``rounding_mode`` has its member (QONNX's ``HALF_UP`` and
+    ``HALF_DOWN`` break ties away from and towards zero, not towards +inf and -inf); the
+    comments name it and the ap_fixed quantization mode, where there is one (ap_fixed's
+    ``AP_RND_MIN_INF``, ties towards -inf, is no QONNX mode and has no member).  The order
+    is the hardware's code (``neurogate.hw.arith.RoundingCode``, ``ng::rounding_mode``).
+    """
+
+    FLOOR = "floor"            # towards -inf (QONNX FLOOR; AP_TRN)
+    HALF_UP = "half_up"        # nearest, ties towards +inf (no QONNX mode; AP_RND, hls4ml's)
+    HALF_EVEN = "half_even"    # nearest, ties to even (QONNX ROUND, HALF_EVEN; AP_RND_CONV)
+    HALF_AWAY = "half_away"    # nearest, ties away from zero (QONNX HALF_UP; AP_RND_INF)
+    CEIL = "ceil"              # towards +inf (QONNX CEIL; no ap_fixed mode)
+    TRUNC = "trunc"            # towards zero, numpy fix (QONNX DOWN; AP_TRN_ZERO)
+    AWAY = "away"              # away from zero (QONNX UP; no ap_fixed mode)
+    HALF_ZERO = "half_zero"    # nearest, ties towards zero (QONNX HALF_DOWN; AP_RND_ZERO)
 
 
 class Overflow(_Choice):

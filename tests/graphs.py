@@ -38,12 +38,35 @@ def exact_round(value: Fraction, rounding) -> int:
     mode = Rounding(rounding)
     if mode is Rounding.FLOOR:
         return math.floor(value)
+    if mode is Rounding.CEIL:
+        return math.ceil(value)
+    if mode is Rounding.TRUNC:
+        return math.trunc(value)
+    if mode is Rounding.AWAY:
+        return math.ceil(value) if value >= 0 else math.floor(value)
     if mode is Rounding.HALF_UP:
         return math.floor(value + Fraction(1, 2))
     if mode is Rounding.HALF_EVEN:
         return round(value)
-    magnitude = math.floor(abs(value) + Fraction(1, 2))
-    return -magnitude if value < 0 else magnitude
+    nearest = math.floor(abs(value) + Fraction(1, 2))          # ties away from zero
+    if mode is Rounding.HALF_ZERO:
+        nearest = math.ceil(abs(value) - Fraction(1, 2))        # ties towards zero
+    elif mode is not Rounding.HALF_AWAY:
+        raise ValueError(f"no reference for {mode}")
+    return -nearest if value < 0 else nearest
+
+
+# -2.5 -1.5 -0.5 0.5 1.5 2.5 rounded by hand in every mode (the ties tests share it).
+ROUNDED_HALVES = {
+    Rounding.FLOOR: [-3, -2, -1, 0, 1, 2],
+    Rounding.CEIL: [-2, -1, 0, 1, 2, 3],
+    Rounding.TRUNC: [-2, -1, 0, 0, 1, 2],
+    Rounding.AWAY: [-3, -2, -1, 1, 2, 3],
+    Rounding.HALF_UP: [-2, -1, 0, 1, 2, 3],
+    Rounding.HALF_EVEN: [-2, -2, 0, 0, 2, 2],
+    Rounding.HALF_AWAY: [-3, -2, -1, 1, 2, 3],
+    Rounding.HALF_ZERO: [-2, -1, 0, 0, 1, 2],
+}
 
 
 def fit(value: int, fmt, overflow="saturate") -> int:
@@ -154,7 +177,7 @@ class RandomGraph:
             shift = self._int(0, 6) + t.fmt.width // 2
             h = self._add(self.b.requantize(
                 h, shift=min(shift, acc - 1), out_fmt=IntFormat(self._int(2, 9)),
-                rounding=self._choice([Rounding.FLOOR, Rounding.HALF_UP])))
+                rounding=self._rounding()))
             if self.rng.random() < 0.6:
                 h = self._add(self.b.relu(h))
         return h

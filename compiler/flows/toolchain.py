@@ -228,12 +228,17 @@ def _constraint_args(target: Target, work: Path, toplevel: str, mhz: float, pref
 
 def place_and_route(netlist: Netlist | Path, target: Target, *, mhz: float,
                     constraints: bool = True, seed: int = SEED, prefix: str = "",
-                    timeout: float | None = None) -> Placement:
+                    timeout: float | None = None, out_of_context: bool = False) -> Placement:
     """nextpnr for ``target`` at ``mhz``, in the netlist's folder.
 
     ``constraints`` writes ``<prefix>top.lpf`` / ``.pcf`` from ``constraints/`` (ECP5: the
     clock frequency; iCE40: the clock pin); without it only ``--freq`` constrains the clock.
+    ``out_of_context`` (ECP5 only) places a block whose ports are not pins (nextpnr
+    ``--out-of-context``: no I/O buffers), e.g. a spatial network wider than the package.
     """
+    if out_of_context and target.family != "ecp5":
+        raise NeurogateError(f"{target.name}: nextpnr places designs out of context (ports "
+                             "that are not pins) for ECP5 only")
     if not isinstance(netlist, Netlist):
         netlist = Netlist(path=Path(netlist), toplevel=Path(netlist).stem, cells={}, log=Path())
     path = netlist.path.resolve()
@@ -245,7 +250,8 @@ def place_and_route(netlist: Netlist | Path, target: Target, *, mhz: float,
     args = [target.device_flag, "--package", target.package, "--json", path.name,
             "--report", report.name, "--freq", f"{mhz:g}", "--timing-allow-fail",
             "--seed", str(seed),
-            *_constraint_args(target, work, netlist.toplevel, mhz, prefix, constraints)]
+            *_constraint_args(target, work, netlist.toplevel, mhz, prefix, constraints),
+            *(["--out-of-context"] if out_of_context else [])]
     code = _run(tool, args, work, log, timeout)
     text = log.read_text(errors="replace") if code == NEXTPNR_DOES_NOT_FIT else ""
     # nextpnr exits 125 on every ERROR; it is a misfit when the design was packed and
@@ -295,7 +301,8 @@ class SynthResult:
 def synthesize(sources: Sequence[Path | str], toplevel: str, target: Target, work: Path, *,
                mhz: float | None = None, prepare: Sequence[str] = (),
                options: Sequence[str] = (), constraints: bool = True, seed: int = SEED,
-               prefix: str = "", timeout: float | None = None) -> SynthResult:
+               prefix: str = "", timeout: float | None = None,
+               out_of_context: bool = False) -> SynthResult:
     """``synth_netlist`` then ``place_and_route`` (``mhz`` defaults to the target's)."""
     mhz = target.default_mhz if mhz is None else mhz
     if not mhz > 0:
@@ -303,7 +310,7 @@ def synthesize(sources: Sequence[Path | str], toplevel: str, target: Target, wor
     net = synth_netlist(sources, toplevel, target, work, prepare=prepare, options=options,
                         prefix=prefix, timeout=timeout)
     pnr = place_and_route(net, target, mhz=mhz, constraints=constraints, seed=seed,
-                          prefix=prefix, timeout=timeout)
+                          prefix=prefix, timeout=timeout, out_of_context=out_of_context)
     return SynthResult(target=target.name, family=target.family, cells=net.cells,
                        resources=target.arch.resources_from_cells(net.cells),
                        utilization=pnr.utilization, fmax_mhz=pnr.fmax_mhz,

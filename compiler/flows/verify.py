@@ -24,7 +24,7 @@ from ...sim import scoreboard
 from ...sim.cocotb.runner import run_cocotb
 from ...sim.verilator import harness
 from ..backends.hls import csim
-from ..design import Design, HlsDesign
+from ..design import Design, HlsDesign, SpatialDesign
 from ..interpreter import make_input_vectors, make_vectors, run, run_single_output
 from ..ir import Graph
 from ..progress import step
@@ -66,6 +66,13 @@ def verify_design(folder: Path, *, vectors: int = 200, seed: int = 0,
             raise NeurogateError(f"{folder} holds an HLS project: --protocol drives RTL; the "
                                  "project is verified by its g++ C-simulation")
         return _verify_csim(folder, design, graph, vectors=vectors, seed=seed, dataset=dataset)
+    if isinstance(design, SpatialDesign):
+        if protocol:
+            raise NeurogateError(f"{folder} holds a spatial design: --protocol drives the "
+                                 "matrix engine's cocotb bench; the spatial design is verified "
+                                 "by the compiled harness at one input per clock")
+        return _verify_spatial(folder, design, graph, vectors=vectors, seed=seed,
+                               dataset=dataset, jobs=jobs)
     if protocol:
         if dataset is not None:
             raise NeurogateError("--dataset and --protocol do not go together: the protocol "
@@ -140,23 +147,72 @@ def _verify_fast(folder: Path, design: Design, graph: Graph, *, vectors: int, se
     return _finish(folder, fields, outcome, labels, got, expected)
 
 
-# --- HLS projects: g++ C-simulation ------------------------------------------------------
+# --- spatial designs: one input per clock through the compiled harness -------------------
 
-def _verify_csim(folder: Path, design: HlsDesign, graph: Graph, *, vectors: int, seed: int,
-                 dataset) -> dict:
-    labels = None
-    if dataset is not None:
-        if len(graph.inputs) != 1:
-            raise NeurogateError("--dataset takes models with one input")
-        data = load_dataset(dataset, graph.inputs[0])
-        given = {graph.inputs[0].name: data.inputs}
-        labels = data.labels
-    else:
-        given = make_input_vectors(graph, vectors, seed=seed)
+def _given_inputs(graph: Graph, *, vectors: int, seed: int, dataset):
+    """The inputs by name, and the labels when a dataset has them."""
+    if dataset is None:
+        return make_input_vectors(graph, vectors, seed=seed), None
+    if len(graph.inputs) != 1:
+        raise NeurogateError("--dataset takes models with one input")
+    data = load_dataset(dataset, graph.inputs[0])
+    return {graph.inputs[0].name: data.inputs}, data.labels
+
+
+def _flat_vectors(graph: Graph, given: dict) -> tuple[int, np.ndarray, np.ndarray]:
+    """The vector count, every input flattened side by side, and the golden outputs
+    flattened side by side (in the graph's input and output order)."""
     count = len(next(iter(given.values())))
     flat_in = np.concatenate([given[n.name].reshape(count, -1) for n in graph.inputs], axis=1)
     golden = run(graph, given)
     expected = np.concatenate([golden[o].reshape(count, -1) for o in graph.outputs], axis=1)
+    return count, flat_in, expected
+
+
+def _fields(ports) -> list[harness.Field]:
+    return harness.payload_fields((p.size, p.width, p.signed) for p in ports)
+
+
+def _verify_spatial(folder: Path, design: SpatialDesign, graph: Graph, *, vectors: int,
+                    seed: int, dataset, jobs) -> dict:
+    given, labels = _given_inputs(graph, vectors=vectors, seed=seed, dataset=dataset)
+    count, flat_in, expected = _flat_vectors(graph, given)
+    start = time.perf_counter()
+    with step(f"build the Verilator harness for {design.toplevel}"):
+        exe = harness.build(folder / design.verilog, design.toplevel, in_bits=design.in_bits,
+                            out_bits=design.out_bits, jobs=jobs)
+    build_seconds = time.perf_counter() - start
+    words = harness.pack_fields(flat_in, _fields(design.inputs))
+    work = folder / "verify"
+    work.mkdir(exist_ok=True)
+    with step(f"simulate {count} vectors, one per clock"):
+        result = harness.run(exe, words, chunks=1, outputs=1,
+                             timeout_cycles=20 * design.latency + 1000, work=work,
+                             pipelined=True)
+    got = harness.unpack_fields(result.words[:, 0, :], _fields(design.outputs))
+    outcome = scoreboard.compare_ports([(p.name, p.size) for p in design.outputs], expected, got)
+    latency = int(result.cycles.max())
+    interval = (result.total_cycles - latency) / (count - 1) if count > 1 else 1.0
+    fields = dict(
+        verified=_verified("verilator harness, one input per clock", outcome, dataset, seed),
+        latency_cycles=latency,
+        initiation_interval=round(interval, 3),
+        simulation={"inferences_per_second": round(result.inferences_per_second, 1),
+                    "clocks_per_second": round(result.clocks_per_second),
+                    "run_seconds": round(result.seconds, 3),
+                    "build_seconds": round(build_seconds, 2), "total_cycles": result.total_cycles},
+        tool_versions=tool_versions("verilator"),
+    )
+    size = design.outputs[0].size
+    return _finish(folder, fields, outcome, labels, got[:, :size], expected[:, :size])
+
+
+# --- HLS projects: g++ C-simulation ------------------------------------------------------
+
+def _verify_csim(folder: Path, design: HlsDesign, graph: Graph, *, vectors: int, seed: int,
+                 dataset) -> dict:
+    given, labels = _given_inputs(graph, vectors=vectors, seed=seed, dataset=dataset)
+    count, flat_in, expected = _flat_vectors(graph, given)
     start = time.perf_counter()
     with step(f"g++ C-simulation build of {design.top}"):
         exe = csim.build(folder, design)

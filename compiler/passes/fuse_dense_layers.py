@@ -5,9 +5,9 @@ every saturation range contains 0.  A value read by more than one node, or that 
 graph output, ends the chain there.
 
 Only what one pass of the matrix engine computes is fused: a Dense on a vector (rank-1
-input), and a Requantize without multiplier, with saturation and a rounding the engine
-has (``floor`` or ``half_up``).  Any other Dense or Requantize stays as it is (and the
-backend refuses it by name).
+input), and a Requantize without multiplier, with saturation (and any rounding: the
+engine's requantizer has them all).  Any other Dense or Requantize stays as it is (and
+the backend refuses it by name).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from ...numerics.formats import IntFormat
 from ...numerics.rounding import Overflow, Rounding
 from ..ir import Dense, DenseLayer, Graph, Relu, Requantize, replace_inputs
-from ..verifier import ENGINE_ROUNDINGS, verify
+from ..verifier import verify
 
 
 def _single_reader(graph: Graph, name: str):
@@ -27,8 +27,7 @@ def _single_reader(graph: Graph, name: str):
 
 def _engine_requantize(node) -> bool:
     return (isinstance(node, Requantize) and node.multiplier is None
-            and node.overflow is Overflow.SATURATE and node.rounding in ENGINE_ROUNDINGS
-            and isinstance(node.out.fmt, IntFormat))
+            and node.overflow is Overflow.SATURATE and isinstance(node.out.fmt, IntFormat))
 
 
 def fuse_dense_layers(graph: Graph) -> Graph:

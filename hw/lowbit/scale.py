@@ -14,17 +14,17 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ...numerics.checks import check_int
-from ..arith import IntegerArithmetic
+from ..arith import IntegerArithmetic, RoundingCode
 from ..pipeline import held_pipeline
 
 
 class OutputScale(wiring.Component):
-    """``o[l] = saturate(round_shift(i[l] * scale[l] + bias[l], shift, half_up), lo, hi)``.
+    """``o[l] = saturate(round_shift(i[l] * scale[l] + bias[l], shift, rounding), lo, hi)``.
 
     A stream of ``lanes``-wide vectors, one per cycle; four pipeline stages (multiply,
-    add the bias, shift keeping the rounding bit, round and saturate) that hold
-    together when ``o`` is not ready (the ``Requantizer`` scheme).  ``scale``, ``bias``,
-    ``shift``, ``half_up``, ``lo`` and ``hi`` are quasi-static.  With
+    add the bias, shift keeping the round bit and its sticky bit, round and saturate)
+    that hold together when ``o`` is not ready (the ``Requantizer`` scheme).  ``scale``,
+    ``bias``, ``shift``, ``rounding``, ``lo`` and ``hi`` are quasi-static.  With
     ``per_channel=False`` there is one ``scale``/``bias`` for every lane (per-tensor).
 
     Parameters
@@ -48,7 +48,7 @@ class OutputScale(wiring.Component):
     scale : In, signed(scale_bits), or ArrayLayout(signed(scale_bits), lanes)
     bias : In, signed(acc_bits + scale_bits), or an ArrayLayout of it over lanes
     shift : In, unsigned, ``0 .. acc_bits + scale_bits - 1``
-    half_up : In, 1 (round half up) / 0 (floor)
+    rounding : In, RoundingCode (any ``numerics.Rounding``, ``RoundingCode.of``)
     lo, hi : In, signed(out_bits)
     """
 
@@ -73,7 +73,7 @@ class OutputScale(wiring.Component):
             "scale": In(scale),
             "bias": In(bias),
             "shift": In(unsigned((self.product_bits).bit_length())),
-            "half_up": In(1),
+            "rounding": In(RoundingCode),
             "lo": In(signed(out_bits)),
             "hi": In(signed(out_bits)),
         })
@@ -94,12 +94,15 @@ class OutputScale(wiring.Component):
             # One bit over the product so that adding the bias cannot wrap.
             affine = Signal(signed(self.product_bits + 1), name=f"affine_{lane}")
             kept = Signal(signed(self.product_bits + 2), name=f"kept_{lane}")
+            sticky = Signal(name=f"sticky_{lane}")
             with m.If(advance):
                 m.d.sync += [
                     product.eq(arith.multiply(self.i.payload[lane], scale)),
                     affine.eq(product + bias),
                     kept.eq(IntegerArithmetic.shift_keeping_round_bit(affine, self.shift)),
+                    sticky.eq(IntegerArithmetic.sticky_below_round_bit(affine, self.shift)),
                     self.o.payload[lane].eq(IntegerArithmetic.saturate(
-                        IntegerArithmetic.finish_round(kept, self.half_up), self.lo, self.hi)),
+                        IntegerArithmetic.finish_round(kept, sticky, self.rounding),
+                        self.lo, self.hi)),
                 ]
         return m

@@ -13,7 +13,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ...numerics.nonlinear import ActivationConfig, IGeluConfig
-from ..arith import IntegerArithmetic
+from ..arith import IntegerArithmetic, RoundingCode
 from ..pipeline import delay, held_pipeline
 from .exp import exp_pipeline, exp_stages
 
@@ -99,7 +99,8 @@ class Activation(wiring.Component):
                 m.d.sync += self.o.payload.eq(Mux(rounded > top, top, rounded))
             else:
                 product = x2 * s   # signed x unsigned: one multiplier, once per element
-                shifted = IntegerArithmetic.round_shift(product, Const(cfg.product_shift), Const(1))
+                shifted = IntegerArithmetic.round_shift(product, Const(cfg.product_shift),
+                                                        RoundingCode.HALF_UP)
                 lo, hi = -(1 << (cfg.out_bits - 1)), (1 << (cfg.out_bits - 1)) - 1
                 m.d.sync += self.o.payload.eq(IntegerArithmetic.saturate(
                     shifted, Const(lo, signed(cfg.out_bits)), Const(hi, signed(cfg.out_bits))))
@@ -163,7 +164,7 @@ class IGelu(wiring.Component):
                 product.eq(u3 * erf),
                 self.o.payload.eq(IntegerArithmetic.saturate(
                     IntegerArithmetic.round_shift(-(product * cfg.scale), Const(cfg.out_shift),
-                                                  Const(1)),
+                                                  RoundingCode.HALF_UP),
                     Const(lo, signed(cfg.out_bits)), Const(hi, signed(cfg.out_bits)))),
             ]
         return m

@@ -27,7 +27,7 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from ...numerics.nonlinear import NormConfig
-from ..arith import IntegerArithmetic
+from ..arith import IntegerArithmetic, RoundingCode
 from ..pipeline import delay
 from .rows import (
     SerialReciprocal,
@@ -167,7 +167,8 @@ class Norm(wiring.Component):
         with m.If(~hold):
             m.d.sync += [
                 self.o.payload.data.eq(IntegerArithmetic.saturate(
-                    IntegerArithmetic.round_shift(value, Const(cfg.affine_shift), Const(1)),
+                    IntegerArithmetic.round_shift(value, Const(cfg.affine_shift),
+                                                  RoundingCode.HALF_UP),
                     Const(lo, signed(cfg.out_bits)), Const(hi, signed(cfg.out_bits)))),
                 self.o.valid.eq(valid), self.o.payload.last.eq(last),
             ]

@@ -12,6 +12,7 @@ import os
 import cocotb
 import numpy as np
 from cocotb.triggers import RisingEdge
+from neurogate.hw.arith import RoundingCode
 from neurogate.numerics.rounding import Rounding
 from neurogate.sim.cocotb.streams import (
     CycleCounter,
@@ -48,14 +49,14 @@ class TB:
     def limits(self, bits):
         return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
-    async def run(self, acc, scale, bias, shift, half_up, lo, hi, *, idle, stall):
+    async def run(self, acc, scale, bias, shift, rounding, lo, hi, *, idle, stall):
         """Stream ``acc[vectors, lanes]`` through with the given quasi-static settings."""
         dut = self.dut
         channels = self.lanes if self.per_channel else 1
         used = slice(0, channels)                 # per-tensor: lane 0's values only
         dut.scale.value = _pack(scale[used], self.scale_bits)
         dut.bias.value = _pack(bias[used], self.product_bits)
-        dut.shift.value, dut.half_up.value = shift, half_up
+        dut.shift.value, dut.rounding.value = shift, RoundingCode.of(rounding).value
         dut.lo.value, dut.hi.value = _pack([lo], self.out_bits), _pack([hi], self.out_bits)
         counter = CycleCounter(dut.clk)
         cocotb.start_soon(counter.run())
@@ -71,7 +72,6 @@ class TB:
                 break
             await RisingEdge(dut.clk)
         task.cancel()
-        rounding = Rounding.HALF_UP if half_up else Rounding.FLOOR
         s = np.array(scale[used]) if self.per_channel else int(scale[0])
         b = np.array(bias[used]) if self.per_channel else int(bias[0])
         want = output_scale(np.array(acc), s, b, shift, rounding, lo, hi)
@@ -90,13 +90,14 @@ async def random_vectors_with_backpressure(dut):
     bias = tb.rng.integers(-reach, reach, size=tb.lanes)
     o_lo, o_hi = tb.limits(tb.out_bits)
     shift = tb.product_bits - tb.out_bits - 2
-    await tb.run(acc, scale, bias, shift, 1, o_lo, o_hi, idle=0.3, stall=0.4)
+    rounding = list(Rounding)[int(tb.rng.integers(len(Rounding)))]
+    await tb.run(acc, scale, bias, shift, rounding, o_lo, o_hi, idle=0.3, stall=0.4)
 
 
 @cocotb.test()
 async def edge_vectors(dut):
     """Most negative times most negative (the largest product), shift 0 and the widest
-    shift, floor rounding, a narrow clamp window."""
+    shift, a narrow clamp window; every rounding mode."""
     tb = TB(dut)
     await start_clock_and_reset(dut, quiet=(dut.i__valid, dut.o__ready))
     a_lo, a_hi = tb.limits(tb.acc_bits)
@@ -104,9 +105,11 @@ async def edge_vectors(dut):
     o_lo, o_hi = tb.limits(tb.out_bits)
     acc = np.array([[a_lo] * tb.lanes, [a_hi] * tb.lanes, [0] * tb.lanes, [-1] * tb.lanes,
                     [1] * tb.lanes, [a_lo, a_hi] * (tb.lanes // 2) + [0] * (tb.lanes % 2)])
-    for scale, shift, half_up, lo, hi in (
-            ([s_lo] * tb.lanes, tb.product_bits - 1, 1, o_lo, o_hi),
-            ([s_hi] * tb.lanes, 0, 1, o_lo, o_hi),
-            ([s_lo] * tb.lanes, 3, 0, -3, 5),
-            ([-1] * tb.lanes, 1, 1, o_lo, o_hi)):
-        await tb.run(acc, scale, [0] * tb.lanes, shift, half_up, lo, hi, idle=0.0, stall=0.0)
+    for scale, shift, lo, hi in (
+            ([s_lo] * tb.lanes, tb.product_bits - 1, o_lo, o_hi),
+            ([s_hi] * tb.lanes, 0, o_lo, o_hi),
+            ([s_lo] * tb.lanes, 3, -3, 5),
+            ([-1] * tb.lanes, 1, o_lo, o_hi)):
+        for rounding in Rounding:
+            await tb.run(acc, scale, [0] * tb.lanes, shift, rounding, lo, hi, idle=0.0,
+                         stall=0.0)

@@ -8,9 +8,13 @@ Rounding of ``v / 2**s`` (``round_shift``) and of ``n / d`` (``round_div``), exa
 ``numerics.Rounding`` names them:
 
 * ``FLOOR``: the largest integer ``<= v / 2**s`` (an arithmetic right shift);
+* ``CEIL``: the smallest integer ``>= v / 2**s``;
+* ``TRUNC``: towards zero (``FLOOR`` for ``v >= 0``, ``CEIL`` below), numpy's ``fix``;
+* ``AWAY``: away from zero (``CEIL`` for ``v >= 0``, ``FLOOR`` below);
 * ``HALF_UP``: nearest, a tie goes up, ``floor(v / 2**s + 1/2)``;
 * ``HALF_EVEN``: nearest, a tie goes to the even neighbour;
-* ``HALF_AWAY``: nearest, a tie goes away from zero (``-2.5 -> -3``, ``2.5 -> 3``).
+* ``HALF_AWAY``: nearest, a tie goes away from zero (``-2.5 -> -3``, ``2.5 -> 3``);
+* ``HALF_ZERO``: nearest, a tie goes towards zero (``-2.5 -> -2``, ``2.5 -> 2``).
 """
 
 from __future__ import annotations
@@ -70,14 +74,22 @@ def round_shift(values, shift: int, rounding: Rounding) -> np.ndarray:
         raise ValueError(f"shift must be at least 0, not {shift}")
     values = widen(values, 2)
     half = 1 << (shift - 1)
+    negative = values < 0
     if rounding is Rounding.FLOOR:
         return values >> shift
+    if rounding is Rounding.CEIL:
+        return -((-values) >> shift)
+    if rounding is Rounding.TRUNC:
+        return np.where(negative, -((-values) >> shift), values >> shift)
+    if rounding is Rounding.AWAY:
+        return np.where(negative, values >> shift, -((-values) >> shift))
     if rounding is Rounding.HALF_UP:
         return (values + half) >> shift
-    if rounding is Rounding.HALF_AWAY:
-        # ties away from zero: round the magnitude half up, then restore the sign
-        magnitude = (np.abs(values) + half) >> shift
-        return np.where(values < 0, -magnitude, magnitude)
+    if rounding in (Rounding.HALF_AWAY, Rounding.HALF_ZERO):
+        # round the magnitude half up (away) or half down (zero), then restore the sign
+        bias = half if rounding is Rounding.HALF_AWAY else half - 1
+        magnitude = (np.abs(values) + bias) >> shift
+        return np.where(negative, -magnitude, magnitude)
     if rounding is Rounding.HALF_EVEN:
         floor = values >> shift
         rest = values - (floor << shift)          # in [0, 2**shift)
@@ -100,14 +112,24 @@ def round_div(num, den, rounding: Rounding) -> np.ndarray:
     num, den = as_exact(num, width), as_exact(den, width)
     floor = num // den
     twice_rest = 2 * (num - floor * den)
+    exact, negative = twice_rest == 0, num < 0
+    tie, above_half = twice_rest == den, twice_rest > den
     if rounding is Rounding.FLOOR:
         up = np.zeros(np.shape(floor), dtype=bool)
+    elif rounding is Rounding.CEIL:
+        up = ~exact
+    elif rounding is Rounding.TRUNC:
+        up = ~exact & negative
+    elif rounding is Rounding.AWAY:
+        up = ~exact & ~negative
     elif rounding is Rounding.HALF_UP:
-        up = twice_rest >= den
+        up = above_half | tie
     elif rounding is Rounding.HALF_EVEN:
-        up = (twice_rest > den) | ((twice_rest == den) & ((floor & 1) == 1))
+        up = above_half | (tie & ((floor & 1) == 1))
     elif rounding is Rounding.HALF_AWAY:
-        up = (twice_rest > den) | ((twice_rest == den) & (num >= 0))
+        up = above_half | (tie & ~negative)
+    elif rounding is Rounding.HALF_ZERO:
+        up = above_half | (tie & negative)
     else:
         raise ValueError(f"rounding must be a Rounding, not {rounding!r}")
     return floor + np.asarray(up).astype(np.int64)

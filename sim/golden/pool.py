@@ -61,7 +61,7 @@ def avg_pool2d(x, *, pool, stride, padding, rounding: Rounding, in_fmt,
     ``sum`` = exact sum of the real cells of window ``(p, q)``, ``count`` = their number
     (``ph * pw`` inside, fewer at a padded border).  ``y = saturate(round(sum *
     2**(out.frac - in.frac) / count))``: one exact rational rounding with ``rounding``
-    (``arith.round_div``: FLOOR, HALF_UP, HALF_EVEN, HALF_AWAY), then clamped to
+    (``arith.round_div``, any ``Rounding``), then clamped to
     ``[out.min, out.max]``.  When ``count * 2**(in.frac - out.frac)`` is a power of two
     (e.g. a full 2x2 window) the division is exactly ``arith.round_shift``.
     """

@@ -24,6 +24,11 @@ sha256 of the Verilog bytes, the testbench source, the parameters, the Verilator
 version and the flags.  A build happens in a temporary folder beside it, renamed into
 place when done, so concurrent builds never see each other's half-written files; a
 failed build leaves ``<key>.failed.log``.
+
+Waveforms: ``build(..., trace=True)`` adds Verilator ``--trace`` and ``-DNG_TRACE`` (a
+cache entry of its own; the default build's flags and parameters are unchanged), and
+``run(..., vcd=path, vcd_cycles=n)`` then writes a VCD of the first ``n`` cycles after
+reset (``compiler/flows/asic.py`` takes switching activity from it).
 """
 
 from __future__ import annotations
@@ -79,6 +84,10 @@ VERILATOR_FLAGS = ("-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "--x-ass
 # 24,000 inferences/s; digits on 12x12 (14368 lines): *8.5 s, 2.7 Mclocks/s (-Os: *9.3 s,
 # 2.3).  10^6 digits vectors: 32 s, 4.4 Mclocks/s, 31,000 inferences/s.
 MAKE_FLAGS = ("OPT_FAST=-O2", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1")
+# ``build(trace=True)`` only: a VCD of every signal, however wide (a spatial design's
+# payloads are thousands of bits), for switching activity (``compiler/flows/asic.py``).
+TRACE_FLAGS = ("--trace", "--trace-underscore", "--trace-max-width", "1048576")
+TRACE_DEFAULT_CYCLES = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,6 +191,63 @@ def pack_vectors(x, *, cols: int, chunks: int, width: int) -> np.ndarray:
     return pack_lanes(padded.reshape(x.shape[0], chunks, cols), width)
 
 
+@dataclass(frozen=True)
+class Field:
+    """One element of a wide payload: its bit offset, width and signedness."""
+
+    offset: int
+    width: int
+    signed: bool
+
+
+def payload_fields(parts) -> list[Field]:
+    """The fields of ``parts`` packed back to back, element 0 lowest: each part is
+    ``(elements, width, signed)``."""
+    fields, offset = [], 0
+    for size, width, is_signed in parts:
+        for _ in range(size):
+            fields.append(Field(offset, width, is_signed))
+            offset += width
+    return fields
+
+
+def pack_fields(columns, fields) -> np.ndarray:
+    """(vectors, elements) integers -> (vectors, 1, words) uint32 payloads, element ``e`` in
+    the bits ``fields[e].offset ...`` of width ``fields[e].width`` (two's complement)."""
+    columns = np.asarray(columns, dtype=np.int64)
+    total = max((f.offset + f.width for f in fields), default=1)
+    out = np.zeros((columns.shape[0], words_for(total)), np.uint64)
+    low32 = np.uint64(0xFFFFFFFF)
+    for e, f in enumerate(fields):
+        lane = columns[:, e].astype(np.uint64) & np.uint64((1 << f.width) - 1)
+        for w in range(f.offset // 32, (f.offset + f.width - 1) // 32 + 1):
+            shift = 32 * w - f.offset
+            piece = lane >> np.uint64(shift) if shift >= 0 else lane << np.uint64(-shift)
+            out[:, w] |= piece & low32
+    return out.astype("<u4")[:, None, :]
+
+
+def unpack_fields(words, fields) -> np.ndarray:
+    """(vectors, words) uint32 payloads -> (vectors, elements) int64, the inverse of
+    ``pack_fields`` (each field read back signed or unsigned by ``fields[e].signed``)."""
+    words = np.asarray(words, dtype=np.uint64)
+    out = np.zeros((words.shape[0], len(fields)), np.int64)
+    for e, f in enumerate(fields):
+        value = np.zeros(words.shape[0], np.uint64)
+        for w in range(f.offset // 32, (f.offset + f.width - 1) // 32 + 1):
+            shift = 32 * w - f.offset
+            piece = words[:, w] << np.uint64(shift) if shift >= 0 else \
+                words[:, w] >> np.uint64(-shift)
+            value |= piece
+        value &= np.uint64((1 << f.width) - 1)
+        signed = value.astype(np.int64)
+        if f.signed:
+            half = np.int64(1 << (f.width - 1))
+            signed = (signed ^ half) - half
+        out[:, e] = signed
+    return out
+
+
 def ints_to_words(values, bits: int) -> np.ndarray:
     """Python-int payloads (any shape) -> (..., ceil(bits / 32)) uint32 words."""
     bits = check_int("payload bits", bits, low=1)
@@ -231,17 +297,22 @@ def _default_jobs() -> int:
                              f"not {text!r}") from None
 
 
-def _parameters(toplevel: str, in_bits: int, out_bits: int) -> dict:
-    return {"toplevel": toplevel, "in_bits": in_bits, "out_bits": out_bits,
-            "verilator": _package_version("verilator"),
-            "verilator_flags": list(VERILATOR_FLAGS), "make_flags": list(MAKE_FLAGS)}
+def _parameters(toplevel: str, in_bits: int, out_bits: int, trace: bool = False) -> dict:
+    parameters = {"toplevel": toplevel, "in_bits": in_bits, "out_bits": out_bits,
+                  "verilator": _package_version("verilator"),
+                  "verilator_flags": list(VERILATOR_FLAGS), "make_flags": list(MAKE_FLAGS)}
+    if trace:     # absent otherwise: the untraced build keeps its key
+        parameters["trace_flags"] = list(TRACE_FLAGS)
+    return parameters
 
 
-def harness_key(verilog: bytes, toplevel: str, *, in_bits: int, out_bits: int) -> str:
+def harness_key(verilog: bytes, toplevel: str, *, in_bits: int, out_bits: int,
+                trace: bool = False) -> str:
     """The cache key: sha256 of the Verilog, the testbench, parameters, version, flags."""
     digest = hashlib.sha256()
     for part in (verilog, TB_SOURCE.read_bytes(),
-                 json.dumps(_parameters(toplevel, in_bits, out_bits), sort_keys=True).encode()):
+                 json.dumps(_parameters(toplevel, in_bits, out_bits, trace),
+                            sort_keys=True).encode()):
         digest.update(len(part).to_bytes(8, "little"))
         digest.update(part)
     return digest.hexdigest()
@@ -256,8 +327,11 @@ def _tail(path: Path, lines: int = 15) -> str:
 
 
 def build(verilog: Path, toplevel: str, *, in_bits: int, out_bits: int,
-          cache_dir: Path | None = None, jobs: int | None = None) -> Path:
+          cache_dir: Path | None = None, jobs: int | None = None, trace: bool = False) -> Path:
     """Build (or find in the cache) the stream harness for ``verilog``; return the executable.
+
+    ``trace`` builds it with VCD tracing (Verilator ``--trace``, ``-DNG_TRACE``): ``run``
+    with ``vcd=`` then writes the waveforms of the first cycles after reset.
 
     ``in_bits``/``out_bits`` are the widths of ``i__payload``/``o__payload`` of module
     ``toplevel``.  Raises ``NeurogateError`` with the log path and its last lines when
@@ -273,7 +347,7 @@ def build(verilog: Path, toplevel: str, *, in_bits: int, out_bits: int,
         source = verilog.read_bytes()
     except OSError as error:
         raise NeurogateError(f"{verilog}: cannot be read ({error.strerror})") from None
-    key = harness_key(source, toplevel, in_bits=in_bits, out_bits=out_bits)
+    key = harness_key(source, toplevel, in_bits=in_bits, out_bits=out_bits, trace=trace)
     root = cache_root(cache_dir) / "verilator"
     final = root / key
     exe = final / EXECUTABLE
@@ -289,9 +363,9 @@ def build(verilog: Path, toplevel: str, *, in_bits: int, out_bits: int,
         work = Path(tempfile.mkdtemp(prefix=f".{key[:16]}.", dir=root))
         try:
             _build_in(work, source, toplevel, in_bits=in_bits, out_bits=out_bits, jobs=jobs,
-                      failed_log=root / f"{key}.failed.log")
+                      failed_log=root / f"{key}.failed.log", trace=trace)
             (work / "harness.json").write_text(json.dumps(
-                {**_parameters(toplevel, in_bits, out_bits), "key": key,
+                {**_parameters(toplevel, in_bits, out_bits, trace), "key": key,
                  "source": str(verilog)}, indent=2, sort_keys=True) + "\n")
             work.chmod(0o755)
             try:
@@ -306,14 +380,16 @@ def build(verilog: Path, toplevel: str, *, in_bits: int, out_bits: int,
 
 
 def _build_in(work: Path, source: bytes, toplevel: str, *, in_bits: int, out_bits: int,
-              jobs: int, failed_log: Path) -> None:
+              jobs: int, failed_log: Path, trace: bool = False) -> None:
     # Build from copies, so the executable matches the bytes that were hashed.
     (work / "design.v").write_bytes(source)
     shutil.copyfile(TB_SOURCE, work / TB_SOURCE.name)
     # Two steps, so the port widths are checked before the C++ compiler runs.
     verilate = ["verilator", "--cc", "--exe", "--prefix", "Vtop", "--top-module", toplevel,
                 "-Mdir", "obj", "-o", EXECUTABLE, *VERILATOR_FLAGS,
-                "-CFLAGS", f"-std=c++20 -DNG_IN_BITS={in_bits} -DNG_OUT_BITS={out_bits}",
+                *(TRACE_FLAGS if trace else ()),
+                "-CFLAGS", f"-std=c++20 -DNG_IN_BITS={in_bits} -DNG_OUT_BITS={out_bits}"
+                           + (" -DNG_TRACE" if trace else ""),
                 TB_SOURCE.name, "design.v"]
     make = ["make", f"-j{jobs}", "-C", "obj", "-f", "Vtop.mk", *MAKE_FLAGS]
     log = work / "build.log"
@@ -394,9 +470,13 @@ def _as_words(inputs, in_bits: int, chunks: int) -> np.ndarray:
 
 
 def run(exe: Path, inputs, *, chunks: int, outputs: int, timeout_cycles: int,
-        work: Path) -> HarnessResult:
+        work: Path, pipelined: bool = False, vcd: Path | None = None,
+        vcd_cycles: int = TRACE_DEFAULT_CYCLES) -> HarnessResult:
     """Stream ``inputs`` through the design: ``chunks`` input transfers, then ``outputs``
-    output transfers per vector, the next vector after the last output.
+    output transfers per vector, the next vector after the last output (``pipelined``:
+    right after the last input chunk, for designs that take a new input every clock).
+    ``vcd`` (an executable built with ``trace=True``) writes the waveforms of the first
+    ``vcd_cycles`` clock cycles after reset to that file.
 
     ``inputs`` is (vectors, chunks) of payload integers or, faster, (vectors, chunks,
     ceil(in_bits / 32)) uint32 words (``pack_vectors``).  Raises ``NeurogateError`` when no
@@ -411,6 +491,14 @@ def run(exe: Path, inputs, *, chunks: int, outputs: int, timeout_cycles: int,
     timeout_cycles = check_int("timeout_cycles", timeout_cycles, low=1, high=2**32 - 1)
     info = harness_info(exe)
     in_bits, out_bits = info["in_bits"], info["out_bits"]
+    env = None
+    if vcd is not None:
+        if "trace_flags" not in info:
+            raise NeurogateError(f"{exe} was built without tracing; build it with trace=True "
+                                 "to write a VCD")
+        vcd_cycles = check_int("vcd_cycles", vcd_cycles, low=1)
+        env = {**os.environ, "NG_TRACE_VCD": str(Path(vcd).resolve()),
+               "NG_TRACE_CYCLES": str(vcd_cycles)}
     words = _as_words(inputs, in_bits, chunks)
     vectors = words.shape[0]
     if vectors >= 2**32:
@@ -419,12 +507,13 @@ def run(exe: Path, inputs, *, chunks: int, outputs: int, timeout_cycles: int,
     work.mkdir(parents=True, exist_ok=True)
     in_path, out_path = work / "inputs.bin", work / "outputs.bin"
     header = np.array([INPUT_MAGIC, in_bits, words_for(in_bits), chunks, outputs, vectors,
-                       timeout_cycles, 0], dtype="<u4")
+                       timeout_cycles, int(bool(pipelined))], dtype="<u4")
     with open(in_path, "wb") as handle:
         handle.write(header.tobytes())
         handle.write(words.tobytes())
     out_path.unlink(missing_ok=True)
-    done = subprocess.run([str(exe), str(in_path), str(out_path)], capture_output=True, text=True)
+    done = subprocess.run([str(exe), str(in_path), str(out_path)], capture_output=True,
+                          text=True, env=env)
     if done.returncode not in (0, 1) or not out_path.is_file():
         raise NeurogateError(f"{exe} failed (exit status {done.returncode}): "
                              f"{done.stderr.strip() or 'no message'}")

@@ -4,12 +4,18 @@
 // per clock.  Parameters come in as -D defines from ``harness.py``:
 //   NG_IN_BITS   width of ``i__payload``
 //   NG_OUT_BITS  width of ``o__payload``
+//   NG_TRACE     (optional, with Verilator --trace) write a VCD of the first
+//                $NG_TRACE_CYCLES clock cycles after reset (default 10000) to the file
+//                $NG_TRACE_VCD, when that variable is set; time counts half cycles
+//                (even: clk low with the cycle's inputs, odd: after the rising edge)
 //
 // Usage: tb INPUT.bin OUTPUT.bin
 //
 // Input file (little-endian): 8 uint32 header words
 //   [0] magic 0x3149474E ("NGI1")  [1] in_bits  [2] words per chunk  [3] chunks per vector
-//   [4] outputs per vector          [5] vectors  [6] timeout cycles   [7] reserved (0)
+//   [4] outputs per vector          [5] vectors  [6] timeout cycles   [7] flags
+// (flags bit 0, "pipelined": offer the next vector as soon as the current one's chunks
+// are in, without waiting for its outputs, as a design with II = 1 takes them)
 // then vectors x chunks x words uint32 payload words, least significant word first.
 //
 // Output file (little-endian): 16 uint64 header words (see ``Header`` below), then
@@ -17,11 +23,17 @@
 //
 // Protocol: rst high for 3 cycles, then for each vector its chunks back to back with
 // i.valid high, o.ready always high; vector v+1 is offered on the cycle after vector
-// v's last output transfer.  A transfer happens on a rising edge where valid and ready
+// v's last output transfer (pipelined: on the cycle after v's last chunk).  Outputs
+// come in vector order.  A transfer happens on a rising edge where valid and ready
 // were both high.  Cycle 0 is the first rising edge after reset.
 
 #include "Vtop.h"
 #include "verilated.h"
+#ifdef NG_TRACE
+#include "verilated_vcd_c.h"
+
+#include <cstdlib>
+#endif
 
 #include <bit>
 #include <chrono>
@@ -139,6 +151,12 @@ int main(int argc, char** argv) {
     Header h;
 
     auto context = std::make_unique<VerilatedContext>();
+#ifdef NG_TRACE
+    const char* vcd_path = std::getenv("NG_TRACE_VCD");
+    const char* vcd_limit = std::getenv("NG_TRACE_CYCLES");
+    const uint64_t trace_cycles = vcd_limit ? std::strtoull(vcd_limit, nullptr, 10) : 10000;
+    if (vcd_path) context->traceEverOn(true);
+#endif
     auto top = std::make_unique<Vtop>(context.get());
 
     // Reset, as the cocotb benches do: rst high for 3 rising edges, both streams idle.
@@ -155,64 +173,96 @@ int main(int argc, char** argv) {
     }
     top->rst = 0;
     top->OUT_READY = 1;
+#ifdef NG_TRACE
+    std::unique_ptr<VerilatedVcdC> vcd;
+    if (vcd_path && trace_cycles) {
+        vcd = std::make_unique<VerilatedVcdC>();
+        top->trace(vcd.get(), 99);
+        vcd->open(vcd_path);
+        if (!vcd->isOpen()) return fail("cannot write", vcd_path);
+    }
+    auto dump = [&](uint64_t cycle, int phase) {
+        if (!vcd) return;
+        if (cycle < trace_cycles) {
+            vcd->dump(2 * cycle + phase);
+        } else {
+            vcd->close();
+            vcd.reset();
+        }
+    };
+#define NG_DUMP(cycle, phase) dump(cycle, phase)
+#else
+#define NG_DUMP(cycle, phase)
+#endif
 
     const auto t0 = std::chrono::steady_clock::now();
-    uint64_t cycle = 0, v = 0, chunk = 0, got = 0, start = 0, progress = 0;
+    const bool pipelined = (head[7] & 1u) != 0;
+    std::vector<uint64_t> start(vectors);
+    uint64_t cycle = 0, vi = 0, chunk = 0, vo = 0, got = 0, progress = 0;
     uint32_t* out = payloads.data();
-    if (vectors) {
-        set_port<NG_IN_BITS>(top->IN_PAYLOAD, data.data());
-        top->IN_VALID = 1;
-    }
-    while (v < vectors) {
+    // Present the next chunk, if the protocol lets this vector in now.
+    auto offer = [&]() {
+        if (vi < vectors && (pipelined || vi == vo)) {
+            set_port<NG_IN_BITS>(top->IN_PAYLOAD,
+                                 data.data() + vi * vector_stride + chunk * chunk_stride);
+            top->IN_VALID = 1;
+        } else {
+            top->IN_VALID = 0;
+        }
+    };
+    offer();
+    while (vo < vectors) {
         top->eval();  // clk low, this cycle's inputs: settle the handshakes
+        NG_DUMP(cycle, 0);
         const bool in_fire = top->IN_VALID && top->IN_READY;
         const bool out_fire = top->OUT_VALID;  // o.ready is always high
-        if (out_fire) get_port<NG_OUT_BITS>(top->OUT_PAYLOAD, out + v * out_stride + got * kOutWords);
+        if (out_fire) get_port<NG_OUT_BITS>(top->OUT_PAYLOAD, out + vo * out_stride + got * kOutWords);
         top->clk = 1;
         top->eval();
+        NG_DUMP(cycle, 1);
         top->clk = 0;
 
         if (in_fire) {
-            if (chunk == 0) start = cycle;
-            h.last_kind = kInput, h.last_vector = v, h.last_index = chunk, h.last_cycle = cycle;
-            if (++chunk == chunks) {
-                top->IN_VALID = 0;
-            } else {
-                set_port<NG_IN_BITS>(top->IN_PAYLOAD, data.data() + v * vector_stride +
-                                                          chunk * chunk_stride);
-            }
+            if (chunk == 0) start[vi] = cycle;
+            h.last_kind = kInput, h.last_vector = vi, h.last_index = chunk, h.last_cycle = cycle;
+            if (++chunk == chunks) chunk = 0, ++vi;
         }
         if (out_fire) {
-            if (chunk == 0 || (got + 1 == outputs && chunk < chunks)) {
+            // Vector vo's inputs are all in once vi > vo; some are in once chunk > 0.
+            const bool none_in = vi == vo && chunk == 0;
+            const bool all_in = vi > vo;
+            if (none_in || (got + 1 == outputs && !all_in)) {
                 // An output before the vector's first chunk, or all outputs before its last.
                 h.status = kProtocol;
-                h.fail_vector = v, h.fail_cycle = cycle, h.fail_outputs = got + 1;
-                h.fail_chunks = chunk;
+                h.fail_vector = vo, h.fail_cycle = cycle, h.fail_outputs = got + 1;
+                h.fail_chunks = all_in ? chunks : chunk;
                 ++cycle;
                 break;
             }
-            h.last_kind = kOutput, h.last_vector = v, h.last_index = got, h.last_cycle = cycle;
+            h.last_kind = kOutput, h.last_vector = vo, h.last_index = got, h.last_cycle = cycle;
             progress = cycle;
             if (++got == outputs) {
-                cycles[v] = cycle - start + 1;
-                got = 0, chunk = 0;
-                if (++v < vectors) {
-                    set_port<NG_IN_BITS>(top->IN_PAYLOAD, data.data() + v * vector_stride);
-                    top->IN_VALID = 1;
-                }
+                cycles[vo] = cycle - start[vo] + 1;
+                got = 0;
+                ++vo;
             }
         } else if (cycle - progress >= timeout) {
             h.status = kHang;
-            h.fail_vector = v, h.fail_cycle = cycle, h.fail_outputs = got, h.fail_chunks = chunk;
+            h.fail_vector = vo, h.fail_cycle = cycle, h.fail_outputs = got;
+            h.fail_chunks = vi > vo ? chunks : chunk;
             ++cycle;
             break;
         }
+        offer();
         ++cycle;
     }
     const auto t1 = std::chrono::steady_clock::now();
+#ifdef NG_TRACE
+    if (vcd) vcd->close();
+#endif
     top->final();
 
-    h.done = v;
+    h.done = vo;
     h.total_cycles = cycle;
     h.sim_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
     std::FILE* o = std::fopen(out_path, "wb");

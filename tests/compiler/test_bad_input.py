@@ -141,7 +141,9 @@ def test_build_folder_files_have_one_mode(good_folder):
 MODEL_FILES = [
     ("missing", None, "does not exist"),
     ("folder", "DIR", "is a folder, not a file"),
-    ("suffix", ("model.onnx", "x"), "neurogate reads Python model files (.py"),
+    ("suffix", ("model.pt", "x"), "neurogate reads Python model files (.py"),
+    ("corrupt_onnx", ("model.onnx", "x"), "model.onnx"),
+    ("corrupt_h5", ("model.h5", "not hdf5"), "model.h5"),
     ("syntax", "def build_model(:\n", "(line 1) raised SyntaxError"),
     ("raises", "def build_model():\n    raise RuntimeError('boom')\n", "raised RuntimeError: boom"),
     ("exit0", "import sys\nsys.exit(0)\n", "called sys.exit(0)"),
@@ -187,7 +189,9 @@ LAYERS = [
     ("fractional_weights", dict(weights="np.full((2, 4), 0.5)"), "fc1"),
     ("weights_out_of_format", dict(weights="np.full((2, 4), 300)"), "fc1: weights"),
     ("wrong_weight_shape", dict(weights="np.ones((2, 5), dtype=int)"), "fc1"),
-    ("unknown_rounding", dict(rounding="half_evn"), "'half_even'"),
+    ("unknown_rounding", dict(rounding="half_evn"),
+     "rounding must be one of 'floor', 'half_up', 'half_even', 'half_away', 'ceil', 'trunc', "
+     "'away', 'half_zero', not 'half_evn'"),
     ("negative_shift", dict(shift=-1), "fc1_q"),
     ("float_shift", dict(shift=2.5), "fc1_q"),
 ]

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 from neurogate.compiler import serialize
@@ -155,7 +157,7 @@ BAD_LAYERS = [
     (lambda b, x: b.requantize(x, shift=2, out_fmt=IntFormat(8), rounding="half_evn",
                                name="fc1_q"),
      ("fc1_q: rounding must be one of 'floor', 'half_up', 'half_even', 'half_away', "
-      "not 'half_evn'")),
+      "'ceil', 'trunc', 'away', 'half_zero', not 'half_evn'")),
     (lambda b, x: b.requantize(x, shift=2, out_fmt=IntFormat(8), overflow="clamp", name="q"),
      "q: overflow must be one of 'saturate', 'wrap', not 'clamp'"),
     (lambda b, x: b.requantize(x, shift=2.5, out_fmt=IntFormat(8), name="q"),
@@ -278,7 +280,9 @@ def test_nodes_made_directly_store_plain_values_and_are_verified():
                        weight_fmt=IntFormat(2), acc_fmt=IntFormat(32), shift=1,
                        rounding=Rounding.HALF_EVEN, relu=False,
                        out=TensorType((1,), IntFormat(8, frac=-1)))
-    with pytest.raises(IRError, match="d: rounding must be 'floor' or 'half_up'"):
+    verify(Graph("g", (inp, layer), ("d",)))      # the engine has every rounding
+    layer = dataclasses.replace(layer, rounding="half_evn")
+    with pytest.raises(IRError, match="d: rounding must be a Rounding \\('floor', "):
         verify(Graph("g", (inp, layer), ("d",)))
 
 

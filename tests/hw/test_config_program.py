@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from neurogate.hw.config import AcceleratorConfig, ArrayShape, MemoryDepths, Widths
 from neurogate.hw.program import LayerDescriptor, Program, pack_lanes, unpack_lanes
+from neurogate.numerics.rounding import Rounding
 
 
 def test_defaults_and_variants():
@@ -40,7 +41,7 @@ def test_lane_packing_round_trip():
 def test_program_checks_its_images():
     cfg = AcceleratorConfig(array=ArrayShape(2, 2), memory=MemoryDepths(weight_words=3))
     layer = LayerDescriptor(k_tiles=1, n_tiles=1, n_out=2, w_base=0, b_base=0, shift=0,
-                            half_up=True, lo=-128, hi=127, last=True)
+                            rounding=Rounding.HALF_UP, lo=-128, hi=127, last=True)
     with pytest.raises(ValueError,
                        match=r"weight image has shape \(2, 2, 2\), expected \(2, 3, 2\)"):
         Program(config=cfg, layers=(layer,), weights=np.zeros((2, 2, 2), dtype=np.int64),

@@ -10,6 +10,7 @@ from neurogate.compiler.interpreter import make_vectors, run_single_output
 from neurogate.compiler.passes.pipeline import lower
 from neurogate.hw.config import ArrayShape
 from neurogate.numerics.formats import IntFormat
+from neurogate.numerics.rounding import Rounding
 from neurogate.sim.perf.engine_cycles import inference_cycles
 
 
@@ -28,7 +29,7 @@ def random_engine(rng):
         out = IntFormat(int(rng.integers(2, 10)), signed=bool(rng.integers(0, 2))) if last \
             else IntFormat(act_bits)
         x = b.requantize(x, shift=int(rng.integers(0, 12)), out_fmt=out,
-                         rounding=str(rng.choice(["floor", "half_up"])), name=f"q{i}")
+                         rounding=str(rng.choice([r.value for r in Rounding])), name=f"q{i}")
         if rng.random() < 0.5:
             x = b.relu(x, name=f"relu{i}")
     return lower(b.build([x])), ArrayShape(int(rng.integers(1, 7)), int(rng.integers(1, 7)))

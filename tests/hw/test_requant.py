@@ -1,11 +1,16 @@
-"""Requantizer in Amaranth's simulator against the golden round_shift/saturate, with stalls."""
+"""Requantizer in Amaranth's simulator against the golden round_shift/saturate, with stalls,
+in every rounding mode; the rounding logic itself exhaustively on small values."""
 
 import numpy as np
 import pytest
+from amaranth.hdl import Module, Signal, signed, unsigned
 from amaranth.sim import Simulator
+from neurogate.hw.arith import IntegerArithmetic, RoundingCode
 from neurogate.hw.requant import Requantizer
 from neurogate.numerics.rounding import Rounding
 from neurogate.sim.golden import arith
+
+ROUNDINGS = list(Rounding)
 
 
 def test_bad_widths():
@@ -13,20 +18,64 @@ def test_bad_widths():
         Requantizer(in_bits=16, out_bits=17)
 
 
-@pytest.mark.parametrize("shift,half_up,lo,hi", [(0, 1, -128, 127), (5, 1, 0, 127),
-                                                 (5, 0, -128, 127), (31, 1, -8, 7)])
-def test_stream_matches_golden(shift, half_up, lo, hi):
+def test_rounding_codes_follow_the_rounding_order():
+    assert [c.name for c in RoundingCode] == [r.name for r in ROUNDINGS]
+    assert [RoundingCode.of(r).value for r in ROUNDINGS] == list(range(len(ROUNDINGS)))
+    assert RoundingCode.of("half_zero") is RoundingCode.HALF_ZERO
+    with pytest.raises(ValueError, match="rounding must be one of 'floor', "):
+        RoundingCode.of("nearest")
+
+
+def test_round_shift_logic_is_exhaustively_the_golden():
+    """Every 7-bit value, every shift 0..7 and every mode chosen at run time."""
+    value, shift = Signal(signed(7)), Signal(unsigned(3))
+    rounding = Signal(RoundingCode)
+    m = Module()
+    result = Signal(signed(8))
+    m.d.comb += result.eq(IntegerArithmetic.round_shift(value, shift, rounding))
+    values = np.arange(-64, 64)
+    got = {}
+
+    async def bench(ctx):
+        for r in ROUNDINGS:
+            ctx.set(rounding, RoundingCode.of(r))
+            for s in range(8):
+                ctx.set(shift, s)
+                for v in values:
+                    ctx.set(value, int(v))
+                    got[r, s, int(v)] = ctx.get(result)
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    for r in ROUNDINGS:
+        for s in range(8):
+            want = arith.round_shift(values, s, r)
+            assert [got[r, s, int(v)] for v in values] == want.tolist(), (r, s)
+
+
+SETTINGS = [(0, -128, 127), (1, -128, 127), (5, 0, 127), (5, -128, 127), (31, -8, 7),
+            (31, -128, 127)]
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS, ids=[r.value for r in ROUNDINGS])
+@pytest.mark.parametrize("shift,lo,hi", SETTINGS)
+def test_stream_matches_golden(shift, lo, hi, rounding):
     dut = Requantizer(in_bits=32, out_bits=8)
     rng = np.random.default_rng(shift)
-    values = np.concatenate([[-(2**31), 2**31 - 1, 0, -1, 1, (1 << max(shift - 1, 0)),
-                              -(1 << max(shift - 1, 0))], rng.integers(-2**31, 2**31, 200)])
-    rounding = Rounding.HALF_UP if half_up else Rounding.FLOOR
+    half = 1 << max(shift - 1, 0)
+    ties = [k * (1 << shift) + d for k in (-3, -2, -1, 0, 1, 2) for d in (half, half - 1,
+                                                                          half + 1, 0)]
+    values = np.concatenate([[-(2**31), 2**31 - 1, -(2**31) + 1, 0, -1, 1],
+                             [t for t in ties if -(2**31) <= t < 2**31],
+                             rng.integers(-2**31, 2**31, 150),
+                             rng.integers(-2**min(shift + 8, 31), 2**min(shift + 8, 31), 50)])
     expected = arith.saturate(arith.round_shift(values.astype(object), shift, rounding), lo, hi)
     got = []
 
     async def source(ctx):
         ctx.set(dut.shift, shift)
-        ctx.set(dut.half_up, half_up)
+        ctx.set(dut.rounding, RoundingCode.of(rounding))
         ctx.set(dut.lo, lo)
         ctx.set(dut.hi, hi)
         for i, v in enumerate(values):

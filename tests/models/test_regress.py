@@ -1,13 +1,33 @@
-"""`make regress` with a small count: every shipped model bit-exact through the RTL."""
+"""`make regress` with a small count: every shipped model bit-exact through the RTL.
 
-from neurogate.compiler.flows.regress import regress, shipped_models
+The models the matrix engine maps run in `make test`; the CNNs, which go through the
+spatial style (fully unrolled: minutes of Verilog generation and Verilator build each),
+are marked `regress` and run by `make regress`."""
+
+import pytest
+from neurogate.compiler import api
+from neurogate.compiler.flows.regress import engine_maps, regress, shipped_models
+
+MODELS = {p.stem: p for p in shipped_models()}
+ENGINE = sorted(name for name, path in MODELS.items() if engine_maps(api.load(path)))
+SPATIAL = sorted(set(MODELS) - set(ENGINE))
 
 
-def test_every_shipped_model_is_bit_exact_through_the_rtl(tmp_path):
-    names = {p.stem for p in shipped_models()}
-    assert {"mlp_digits", "mlp_digits_int4", "dense512", "jet_mlp"} <= names
-    results = regress(tmp_path, vectors=300, seed=1)
-    assert {r.model for r in results} == names
+def test_the_shipped_models_are_all_there():
+    assert {"mlp_digits", "mlp_digits_int4", "dense512", "jet_mlp", "qkeras_jet"} <= set(ENGINE)
+    assert {"qkeras_digits_cnn", "brevitas_cnn", "econt"} <= set(SPATIAL)
+
+
+def test_every_engine_model_is_bit_exact_through_the_rtl(tmp_path):
+    results = regress(tmp_path, vectors=300, seed=1, models=[MODELS[n] for n in ENGINE])
+    assert {r.model for r in results} == set(ENGINE)
     for r in results:
         assert r.vectors == 300 and r.mismatches == 0, r
 
+
+@pytest.mark.regress
+@pytest.mark.parametrize("name", SPATIAL)
+def test_every_cnn_is_bit_exact_through_the_spatial_rtl(name, tmp_path):
+    (result,) = regress(tmp_path, vectors=1000, seed=1, models=[MODELS[name]])
+    assert result.array == "spatial"
+    assert result.vectors == 1000 and result.mismatches == 0, result

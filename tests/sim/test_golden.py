@@ -57,13 +57,91 @@ def test_round_shift_every_mode_against_exact_fractions(rounding):
         np.testing.assert_equal(arith.round_shift(values, shift, rounding), want)
 
 
-def test_round_shift_ties_by_mode():
-    ties = np.array([-5, -3, -1, 1, 3, 5])          # -2.5 -1.5 -0.5 0.5 1.5 2.5
-    expected = {Rounding.FLOOR: [-3, -2, -1, 0, 1, 2], Rounding.HALF_UP: [-2, -1, 0, 1, 2, 3],
-                Rounding.HALF_EVEN: [-2, -2, 0, 0, 2, 2],
-                Rounding.HALF_AWAY: [-3, -2, -1, 1, 2, 3]}
-    for rounding, want in expected.items():
-        np.testing.assert_equal(arith.round_shift(ties, 1, rounding), want)
+# By hand: -2.5 -1.5 -0.5 0.5 1.5 2.5, then -1.75 -1.25 -0.75 -0.25 0.25 0.75 1.25 1.75.
+TIES_AND_QUARTERS = {
+    Rounding.FLOOR: [-3, -2, -1, 0, 1, 2, -2, -2, -1, -1, 0, 0, 1, 1],
+    Rounding.CEIL: [-2, -1, 0, 1, 2, 3, -1, -1, 0, 0, 1, 1, 2, 2],
+    Rounding.TRUNC: [-2, -1, 0, 0, 1, 2, -1, -1, 0, 0, 0, 0, 1, 1],
+    Rounding.AWAY: [-3, -2, -1, 1, 2, 3, -2, -2, -1, -1, 1, 1, 2, 2],
+    Rounding.HALF_UP: [-2, -1, 0, 1, 2, 3, -2, -1, -1, 0, 0, 1, 1, 2],
+    Rounding.HALF_EVEN: [-2, -2, 0, 0, 2, 2, -2, -1, -1, 0, 0, 1, 1, 2],
+    Rounding.HALF_AWAY: [-3, -2, -1, 1, 2, 3, -2, -1, -1, 0, 0, 1, 1, 2],
+    Rounding.HALF_ZERO: [-2, -1, 0, 0, 1, 2, -2, -1, -1, 0, 0, 1, 1, 2],
+}
+
+
+def test_round_shift_and_div_ties_by_mode():
+    assert set(TIES_AND_QUARTERS) == set(Rounding)
+    halves = np.array([-5, -3, -1, 1, 3, 5])
+    quarters = np.array([-7, -5, -3, -1, 1, 3, 5, 7])
+    for rounding, want in TIES_AND_QUARTERS.items():
+        got = np.concatenate([arith.round_shift(halves, 1, rounding),
+                              arith.round_shift(quarters, 2, rounding)])
+        np.testing.assert_equal(got, want, err_msg=rounding.value)
+        got = np.concatenate([arith.round_div(halves * 3, 6, rounding),
+                              arith.round_div(quarters * 5, 20, rounding)])
+        np.testing.assert_equal(got, want, err_msg=rounding.value)
+        assert [exact_round(Fraction(int(v), 2), rounding) for v in halves] == want[:6]
+
+
+# The rounding-mode table of the QONNX Quant operator (docs/qonnx-custom-ops/quant_op.md):
+# x, then ROUND (= HALF_EVEN), CEIL, FLOOR, UP, DOWN, HALF_UP, HALF_DOWN.
+QONNX_TABLE = [(5.5, 6, 6, 5, 6, 5, 6, 5), (2.5, 2, 3, 2, 3, 2, 3, 2), (1.6, 2, 2, 1, 2, 1, 2, 2),
+               (1.1, 1, 2, 1, 2, 1, 1, 1), (1.0, 1, 1, 1, 1, 1, 1, 1),
+               (-1.0, -1, -1, -1, -1, -1, -1, -1), (-1.1, -1, -1, -2, -2, -1, -1, -1),
+               (-1.6, -2, -1, -2, -2, -1, -2, -2), (-2.5, -2, -2, -3, -3, -2, -3, -2),
+               (-5.5, -6, -5, -6, -6, -5, -6, -5)]
+QONNX_MODES = {"ROUND": Rounding.HALF_EVEN, "CEIL": Rounding.CEIL, "FLOOR": Rounding.FLOOR,
+               "UP": Rounding.AWAY, "DOWN": Rounding.TRUNC, "HALF_UP": Rounding.HALF_AWAY,
+               "HALF_DOWN": Rounding.HALF_ZERO}
+
+
+def test_every_qonnx_rounding_mode_is_a_rounding():
+    tenths = np.array([round(row[0] * 10) for row in QONNX_TABLE])
+    for column, rounding in enumerate(QONNX_MODES.values(), start=1):
+        want = [row[column] for row in QONNX_TABLE]
+        np.testing.assert_equal(arith.round_div(tenths, 10, rounding), want, err_msg=rounding)
+        assert [exact_round(Fraction(int(t), 10), rounding) for t in tenths] == want
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS, ids=[r.value for r in ROUNDINGS])
+def test_round_shift_random_and_corner_values_against_fractions(rounding):
+    """Random int64 and 100-bit values at random shifts, and the corners: ties either side of
+    zero at shifts 1 and 2**k, exact multiples, the most negative values, shift 0 and
+    shifts as wide as (or wider than) the values."""
+    rng = np.random.default_rng(11)
+    small = rng.integers(-(2**62), 2**62, 300)
+    huge = np.array([int(v) << 40 | int(w) for v, w in zip(rng.integers(-(2**60), 2**60, 100),
+                                                            rng.integers(0, 2**40, 100))],
+                    dtype=object)
+    corners = [-(2**63), 2**63 - 1, -(2**63) + 1, 0, 1, -1, 2, -2, 3, -3]
+    for shift in (1, 2, 7, 31, 62):
+        half = 1 << (shift - 1)
+        corners += [k * (1 << shift) + d for k in (-3, -2, -1, 0, 1, 2) for d in (half, 0)
+                    if -(2**63) <= k * (1 << shift) + d < 2**63]
+    for values in (small, huge, np.array(corners, dtype=np.int64)):
+        for shift in (0, 1, 2, 3, 17, 40, 62, 63, 64, 70, 101):
+            want = [exact_round(Fraction(int(v), 2**shift), rounding) for v in values]
+            got = arith.round_shift(values, shift, rounding)
+            assert [int(v) for v in got] == want, (rounding, shift)
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS, ids=[r.value for r in ROUNDINGS])
+def test_round_div_random_and_corner_values_against_fractions(rounding):
+    """Random numerators and divisors (int64 and 100-bit), ties (2 r == d) of both signs and
+    the most negative int64 numerator."""
+    rng = np.random.default_rng(12)
+    num = np.concatenate([rng.integers(-(2**62), 2**62, 200), [-(2**63), 2**63 - 1]])
+    den = np.concatenate([rng.integers(1, 2**20, 200), [3, 7]])
+    want = [exact_round(Fraction(int(n), int(d)), rounding) for n, d in zip(num, den)]
+    assert [int(v) for v in arith.round_div(num, den, rounding)] == want
+    for d in (2, 6, 10, 2**40 + 2):
+        ties = np.array([k * d + d // 2 for k in range(-4, 4)], dtype=object)
+        want = [exact_round(Fraction(int(n), d), rounding) for n in ties]
+        assert [int(v) for v in arith.round_div(ties, d, rounding)] == want
+    big = np.array([(1 << 100) + 5, -(1 << 100) - 5, -(1 << 100) + 3], dtype=object)
+    want = [exact_round(Fraction(int(n), 10), rounding) for n in big]
+    assert [int(v) for v in arith.round_div(big, 10, rounding)] == want
 
 
 @pytest.mark.parametrize("rounding", ROUNDINGS, ids=[r.value for r in ROUNDINGS])

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from graphs import exact_round, fit
+from graphs import ROUNDED_HALVES, exact_round, fit
 from neurogate.numerics.formats import BinaryFormat, IntFormat, TernaryFormat
 from neurogate.numerics.rounding import Overflow, Rounding
 from neurogate.sim.golden import ops
@@ -98,9 +98,8 @@ def test_mul_rounds_the_exact_product(rounding, overflow):
 def test_add_ties_by_mode():
     a = np.array([-5, -3, -1, 1, 3, 5])                 # frac 1: -2.5 ... 2.5
     b = np.zeros(6, dtype=np.int64)
-    want = {Rounding.FLOOR: [-3, -2, -1, 0, 1, 2], Rounding.HALF_UP: [-2, -1, 0, 1, 2, 3],
-            Rounding.HALF_EVEN: [-2, -2, 0, 0, 2, 2], Rounding.HALF_AWAY: [-3, -2, -1, 1, 2, 3]}
-    for rounding, expected in want.items():
+    assert set(ROUNDED_HALVES) == set(Rounding)
+    for rounding, expected in ROUNDED_HALVES.items():
         got = ops.add(a, b, a_fmt=IntFormat(8, frac=1), b_fmt=IntFormat(8),
                               out_fmt=IntFormat(8), rounding=rounding,
                               overflow_mode=Overflow.SATURATE)

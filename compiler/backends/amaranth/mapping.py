@@ -17,7 +17,6 @@ from ....hw.config import AcceleratorConfig, ArrayShape, MemoryDepths, Widths
 from ....hw.program import LayerDescriptor, Program
 from ....numerics.errors import NeurogateError
 from ....numerics.formats import signed_width_for
-from ....numerics.rounding import Rounding
 from ...ir import DenseLayer, Graph, Input
 
 
@@ -122,7 +121,7 @@ def plan_program(graph: Graph, array: ArrayShape, widths: Widths | None = None) 
         lo, hi = _bounds(layer)
         descriptors.append(LayerDescriptor(
             k_tiles=k_tiles, n_tiles=n_tiles, n_out=n, w_base=w_base, b_base=b_base,
-            shift=layer.shift, half_up=layer.rounding is Rounding.HALF_UP, lo=lo, hi=hi,
+            shift=layer.shift, rounding=layer.rounding, lo=lo, hi=hi,
             last=i == len(layers) - 1))
         w_base += n_tiles * k_tiles
         b_base += n_tiles

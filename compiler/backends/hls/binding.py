@@ -33,9 +33,9 @@ from ...ir import TensorType
 IO_MODES = ("parallel", "stream")
 STRATEGIES = ("latency", "resource")
 
-# The ap_fixed quantization mode that rounds a right shift as each IR rounding does.
-AP_ROUNDING = {Rounding.FLOOR: "AP_TRN", Rounding.HALF_UP: "AP_RND",
-               Rounding.HALF_EVEN: "AP_RND_CONV", Rounding.HALF_AWAY: "AP_RND_INF"}
+# The ng::rounding_mode (ng_common.h) of each IR rounding: the same names and order.  The
+# kernels map it to an ap_fixed quantization mode where one exists (ng_requant.h).
+NG_ROUNDING = {r: f"ng::RND_{r.name}" for r in Rounding}
 AP_OVERFLOW = {Overflow.SATURATE: "AP_SAT", Overflow.WRAP: "AP_WRAP"}
 
 

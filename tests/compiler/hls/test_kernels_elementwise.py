@@ -202,7 +202,7 @@ def test_binding_config_and_call():
     case = next(c for c in CASES if c.name == "rqm_half_even_saturate")
     kc = case.bind()
     assert kc.header == "ng_requant.h" and not kc.stream
-    assert "static const ap_q_mode rounding = AP_RND_CONV;" in kc.config
+    assert "static const int rounding = ng::RND_HALF_EVEN;" in kc.config
     assert "static const ap_o_mode overflow = AP_SAT;" in kc.config
     assert "typedef ap_int<52> prod_t;" in kc.config       # 20-bit x times 32-bit m
     (m,) = kc.arrays

@@ -290,13 +290,15 @@ def test_rounding_helpers_match_the_golden(tmp_path):
     on a range of values (ties included), divisors 1..12 and shifts 0..5, and
     ng::saturate / ng::limits at the edges of signed and unsigned types."""
     values = np.arange(-70, 71)
-    lines = []
-    for r in range(4):
+    # ng::rounding_mode numbers the modes in Rounding's order, as RoundingCode does
+    lines = [f"out << int(ng::RND_{r.name}) << '\\n';" for r in ROUNDINGS]
+    for r in ROUNDINGS:
+        mode = f"ng::RND_{r.name}"
         for s in range(6):
             lines.append(f"for (int v = -70; v <= 70; v++) "
-                         f"put(out, ng::round_shift<{r}, {s}>(ap_int<8>(v)));")
+                         f"put(out, ng::round_shift<{mode}, {s}>(ap_int<8>(v)));")
         lines.append("for (int d = 1; d <= 12; d++) for (int v = -70; v <= 70; v++) "
-                     f"put(out, ng::round_div<{r}>(ap_int<8>(v), ap_int<5>(d)));")
+                     f"put(out, ng::round_div<{mode}>(ap_int<8>(v), ap_int<5>(d)));")
     lines += ["for (int v = -70; v <= 70; v++) put(out, ng::saturate<ap_int<5> >(ap_int<8>(v)));",
               "for (int v = -70; v <= 70; v++) put(out, ng::saturate<ap_uint<4> >(ap_int<8>(v)));",
               "put(out, ng::limits<ap_int<64> >::min()); put(out, ng::limits<ap_int<64> >::max());",
@@ -312,7 +314,7 @@ def test_rounding_helpers_match_the_golden(tmp_path):
     exe = gxx.build([src], name="rounding")
     got = [int(v) for v in subprocess.run([str(exe)], capture_output=True, text=True,
                                           check=True).stdout.split()]
-    want = []
+    want = list(range(len(ROUNDINGS)))
     for r in ROUNDINGS:
         for s in range(6):
             want += arith.round_shift(values, s, r).tolist()

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 from amaranth.sim import Simulator
+from neurogate.hw.arith import RoundingCode
 from neurogate.hw.lowbit.binary import BinaryArray
 from neurogate.hw.lowbit.scale import OutputScale
 from neurogate.numerics.rounding import Rounding
@@ -35,7 +36,7 @@ def _signed(value, width):
     return value - (1 << width) if value >> (width - 1) else value
 
 
-def run_scale(dut, acc, scale, bias, shift, half_up, lo, hi, *, ready_every=1):
+def run_scale(dut, acc, scale, bias, shift, rounding, lo, hi, *, ready_every=1):
     """Stream ``acc[n, lanes]`` through ``dut`` with idle input cycles and back-pressure."""
     got = []
 
@@ -50,7 +51,7 @@ def run_scale(dut, acc, scale, bias, shift, half_up, lo, hi, *, ready_every=1):
             ctx.set(dut.scale, int(scale))
             ctx.set(dut.bias, int(bias))
         ctx.set(dut.shift, shift)
-        ctx.set(dut.half_up, half_up)
+        ctx.set(dut.rounding, RoundingCode.of(rounding))
         ctx.set(dut.lo, lo)
         ctx.set(dut.hi, hi)
         sent, cycle = 0, 0
@@ -79,16 +80,19 @@ def run_scale(dut, acc, scale, bias, shift, half_up, lo, hi, *, ready_every=1):
     return np.array(got, dtype=np.int64)
 
 
-@pytest.mark.parametrize("half_up", [0, 1])
+@pytest.mark.parametrize("rounding", list(Rounding), ids=[r.value for r in Rounding])
 @pytest.mark.parametrize("ready_every", [1, 3])
-def test_per_tensor_random_and_edges(half_up, ready_every):
-    rng = np.random.default_rng(7 + half_up)
+def test_per_tensor_random_and_edges(rounding, ready_every):
+    rng = np.random.default_rng(7 + list(Rounding).index(rounding))
     dut = OutputScale(lanes=1, acc_bits=20, scale_bits=12, out_bits=8, per_channel=False)
-    edges = [[-(1 << 19)], [(1 << 19) - 1], [0], [-1], [1]]
-    acc = np.concatenate([rng.integers(-(1 << 19), 1 << 19, size=(40, 1)), edges])
     scale, bias, shift = -1234, 5000, 13
-    got = run_scale(dut, acc, scale, bias, shift, half_up, -128, 127, ready_every=ready_every)
-    rounding = Rounding.HALF_UP if half_up else Rounding.FLOOR
+    # inputs whose acc * scale + bias is an exact tie: half a step above a multiple of 2**13
+    every = np.arange(-(1 << 19), 1 << 19)
+    ties = every[(every * scale + bias) % (1 << shift) == 1 << (shift - 1)]
+    ties = rng.choice(ties, 24).reshape(-1, 1)
+    edges = [[-(1 << 19)], [(1 << 19) - 1], [0], [-1], [1]]
+    acc = np.concatenate([rng.integers(-(1 << 19), 1 << 19, size=(40, 1)), edges, ties])
+    got = run_scale(dut, acc, scale, bias, shift, rounding, -128, 127, ready_every=ready_every)
     np.testing.assert_equal(got, output_scale(acc, scale, bias, shift, rounding, -128, 127))
 
 
@@ -105,6 +109,6 @@ def test_per_channel_after_binary_array(skewed):
     np.testing.assert_equal(dots, [binary_matmul(a, weights, "xnor", 8) for a in act])
     scale, bias = rng.integers(-2048, 2048, size=rows), rng.integers(-5000, 5000, size=rows)
     dut = OutputScale(lanes=rows, acc_bits=8, scale_bits=12, out_bits=6, per_channel=True)
-    got = run_scale(dut, dots, scale, bias, 7, 1, -20, 31)
+    got = run_scale(dut, dots, scale, bias, 7, Rounding.HALF_UP, -20, 31)
     np.testing.assert_equal(got, output_scale(dots, scale, bias, 7, Rounding.HALF_UP, -20, 31))
     assert len(np.unique(got)) > 3  # not all saturated

@@ -2,9 +2,9 @@
 kernels of ``ng_requant.h`` and ``ng_eltwise.h``.
 
 Every intermediate type is sized here from the operands' ranges so that the kernel's
-integer arithmetic is exact; the one rounding and the overflow are ap_fixed's
-(``AP_ROUNDING``, ``AP_OVERFLOW``), applied by ``ng::quant::rescale``.  The width helpers
-are in ``bindings.common``.
+integer arithmetic is exact; the one rounding (``NG_ROUNDING``, ap_fixed's mode where it
+has one) and the overflow (``AP_OVERFLOW``) are applied by ``ng::quant::round_fit``.  The
+width helpers are in ``bindings.common``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ....ir import Add, Clip, Mul, Relu, Requantize, SignBinarize, TensorType
-from ..binding import AP_OVERFLOW, AP_ROUNDING, Array, HlsOptions, KernelCall
+from ..binding import AP_OVERFLOW, NG_ROUNDING, Array, HlsOptions, KernelCall
 from .common import (
     c_name,
     element_type,
@@ -26,7 +26,7 @@ from .common import (
 
 
 def _modes(node) -> list[str]:
-    return [f"static const ap_q_mode rounding = {AP_ROUNDING[node.rounding]};",
+    return [f"static const int rounding = {NG_ROUNDING[node.rounding]};",
             f"static const ap_o_mode overflow = {AP_OVERFLOW[node.overflow]};"]
 
 

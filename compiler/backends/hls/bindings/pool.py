@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import math
 
-from .....numerics.rounding import Rounding
 from ....ir import AvgPool2D, GlobalAvgPool, MaxPool2D, TensorType, ZeroPad2D
-from ..binding import HlsOptions, KernelCall, scale_comment
+from ..binding import NG_ROUNDING, HlsOptions, KernelCall, scale_comment
 from .common import ints, io_types, kernel_call, signed_bits, sint
-
-NG_ROUNDING = {Rounding.FLOOR: "ng::RND_FLOOR", Rounding.HALF_UP: "ng::RND_HALF_UP",
-               Rounding.HALF_EVEN: "ng::RND_HALF_EVEN", Rounding.HALF_AWAY: "ng::RND_HALF_AWAY"}
 
 
 def _axis_counts(size: int, pool: int, stride: int, pad_lo: int, out: int) -> list[int]:

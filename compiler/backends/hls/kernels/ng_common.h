@@ -3,10 +3,11 @@
 // Everything here works on the integer representation of a value (ap_int<W> /
 // ap_uint<W>), exactly as the golden model (sim/golden/arith.py) defines it:
 //
-//   ng::rounding_mode        FLOOR, HALF_UP, HALF_EVEN, HALF_AWAY (numerics.Rounding)
+//   ng::rounding_mode        every numerics.Rounding, numbered in its order (RND_<NAME>)
 //   ng::limits<T>            min() / max() of an ap_int<W> or ap_uint<W> type
 //   ng::saturate<T>(v)       v clamped to [limits<T>::min(), limits<T>::max()], as T
 //   ng::wrap<T>(v)           the low T::width bits of v read as T (two's complement)
+//   ng::rounds_up<R>(...)    whether R takes floor(n / d) up by one: every mode's rule
 //   ng::round_shift<R, S>(v) v / 2^S rounded with R (arith.round_shift), S >= 0 constant
 //   ng::round_div<R>(n, d)   n / d rounded with R, d > 0 (arith.round_div), exact
 //
@@ -23,13 +24,36 @@
 
 namespace ng {
 
-// The rounding of a right shift or a division (numerics.rounding.Rounding).
+// The rounding of a right shift or a division (numerics.rounding.Rounding, same order; the
+// Amaranth hardware's RoundingCode is the same numbering).
 enum rounding_mode {
   RND_FLOOR = 0,      // towards -inf: an arithmetic right shift
   RND_HALF_UP = 1,    // nearest, a tie goes towards +inf
   RND_HALF_EVEN = 2,  // nearest, a tie goes to the even neighbour
-  RND_HALF_AWAY = 3   // nearest, a tie goes away from zero
+  RND_HALF_AWAY = 3,  // nearest, a tie goes away from zero
+  RND_CEIL = 4,       // towards +inf
+  RND_TRUNC = 5,      // towards zero
+  RND_AWAY = 6,       // away from zero
+  RND_HALF_ZERO = 7   // nearest, a tie goes towards zero
 };
+
+// Whether R rounds n / d up from q = floor(n / d) to q + 1, given the remainder
+// r = n - q d in [0, d): exact (r == 0), tie (2 r == d), above (2 r > d), the sign of n
+// and the parity of q.
+template <int R>
+bool rounds_up(bool exact, bool tie, bool above, bool negative, bool odd) {
+#pragma HLS INLINE
+  switch (R) {
+    case RND_HALF_UP: return above || tie;
+    case RND_HALF_EVEN: return above || (tie && odd);
+    case RND_HALF_AWAY: return above || (tie && !negative);
+    case RND_CEIL: return !exact;
+    case RND_TRUNC: return !exact && negative;
+    case RND_AWAY: return !exact && !negative;
+    case RND_HALF_ZERO: return above || (tie && negative);
+    default: return false;  // RND_FLOOR
+  }
+}
 
 template <int A, int B>
 struct max_int {
@@ -99,19 +123,10 @@ ap_int<N + 1> round_shift(const ap_int<N>& v) {
   typedef ap_int<N + SS + 2> wide_t;
   wide_t x = v;
   wide_t half = wide_t(1) << (SS - 1);
-  if (R == RND_HALF_UP) return (x + half) >> SS;
-  if (R == RND_HALF_AWAY) {
-    wide_t magnitude = x < 0 ? wide_t(-x) : x;
-    magnitude = (magnitude + half) >> SS;
-    return x < 0 ? wide_t(-magnitude) : magnitude;
-  }
   wide_t fl = x >> SS;
-  if (R == RND_HALF_EVEN) {
-    wide_t rest = x - (fl << SS);  // in [0, 2^S)
-    bool up = rest > half || (rest == half && fl[0] == 1);
-    return fl + (up ? 1 : 0);
-  }
-  return fl;  // RND_FLOOR
+  wide_t rest = x - (fl << SS);  // in [0, 2^S)
+  bool up = rounds_up<R>(rest == 0, rest == half, rest > half, x < 0, fl[0] == 1);
+  return fl + (up ? 1 : 0);
 }
 
 // num / den rounded with R, den > 0 (golden arith.round_div): q = floor(num / den),
@@ -126,10 +141,7 @@ ap_int<N + 1> round_div(const ap_int<N>& num, const ap_int<M>& den) {
     r = r + den;
   }
   ap_int<M + 1> other = den - r;  // > 0
-  bool up = false;
-  if (R == RND_HALF_UP) up = r >= other;
-  if (R == RND_HALF_EVEN) up = r > other || (r == other && q[0] == 1);
-  if (R == RND_HALF_AWAY) up = r > other || (r == other && num >= 0);
+  bool up = rounds_up<R>(r == 0, r == other, r > other, num < 0, q[0] == 1);
   return q + (up ? 1 : 0);
 }
 

@@ -1,11 +1,11 @@
 // Elementwise kernels: Add, Mul, Relu, Clip, SignBinarize (sim/golden/ops.py).
 //
 // Add and Mul are exact in CONFIG::sum_t / CONFIG::prod_t (the binding sizes them from the
-// operand ranges), then rounded and fitted once by quant::rescale (ng_requant.h).
+// operand ranges), then rounded and fitted once by quant::round_fit (ng_requant.h).
 //
 // CONFIG (bindings/elementwise.py): n (elements), reuse_factor, the element types in_t /
 // out_t (a_t, b_t for Add and Mul); Add: sum_t, a_shift, b_shift, shift; Mul: prod_t, shift;
-// Add and Mul: rounding (ap_q_mode), overflow (ap_o_mode); Clip: lo, hi.
+// Add and Mul: rounding (ng::rounding_mode), overflow (ap_o_mode); Clip: lo, hi.
 #ifndef NG_ELTWISE_H_
 #define NG_ELTWISE_H_
 
@@ -23,8 +23,8 @@ void add(const typename CONFIG::a_t a[CONFIG::n], const typename CONFIG::b_t b[C
     typedef typename CONFIG::sum_t sum_t;
     for (unsigned i = 0; i < CONFIG::n; i++) {
         sum_t s = (sum_t(a[i]) << CONFIG::a_shift) + (sum_t(b[i]) << CONFIG::b_shift);
-        y[i] = quant::rescale<typename CONFIG::out_t, CONFIG::shift, CONFIG::rounding,
-                              CONFIG::overflow>(s);
+        y[i] = quant::round_fit<typename CONFIG::out_t, CONFIG::shift, CONFIG::rounding,
+                                CONFIG::overflow>(s);
     }
 }
 
@@ -35,8 +35,8 @@ void mul(const typename CONFIG::a_t a[CONFIG::n], const typename CONFIG::b_t b[C
 #pragma HLS PIPELINE II = CONFIG::reuse_factor
     for (unsigned i = 0; i < CONFIG::n; i++) {
         typename CONFIG::prod_t p = a[i] * b[i];
-        y[i] = quant::rescale<typename CONFIG::out_t, CONFIG::shift, CONFIG::rounding,
-                              CONFIG::overflow>(p);
+        y[i] = quant::round_fit<typename CONFIG::out_t, CONFIG::shift, CONFIG::rounding,
+                                CONFIG::overflow>(p);
     }
 }
 

@@ -1,18 +1,23 @@
 // Requantize: y = overflow(round((x * m) / 2**shift)), exactly as sim/golden/ops.py.
 //
-// The rounding and the overflow are ap_fixed's: the exact integer v (any width) is read as
-// a fixed-point number with SHIFT fractional bits (same bits, no arithmetic), and assigned
-// to an ap_fixed/ap_ufixed with the output's width and no fractional bits, whose
-// quantization mode rounds (AP_TRN floor, AP_RND half up, AP_RND_CONV half even, AP_RND_INF
-// half away from zero) and whose overflow mode fits (AP_SAT clamps, AP_WRAP keeps the low
-// bits).  A negative SHIFT is an exact left shift (Add and Mul use it).
+// The overflow is ap_fixed's, and so is the rounding where ap_fixed has the mode: the exact
+// integer v (any width) is read as a fixed-point number with SHIFT fractional bits (same
+// bits, no arithmetic), and assigned to an ap_fixed/ap_ufixed with the output's width and no
+// fractional bits, whose quantization mode rounds (ng::RND_FLOOR AP_TRN, RND_HALF_UP AP_RND,
+// RND_HALF_EVEN AP_RND_CONV, RND_HALF_AWAY AP_RND_INF, RND_TRUNC AP_TRN_ZERO, RND_HALF_ZERO
+// AP_RND_ZERO) and whose overflow mode fits (AP_SAT clamps, AP_WRAP keeps the low bits).
+// ap_fixed has no mode for RND_CEIL and RND_AWAY: those are rounded in integers
+// (ng::round_shift), then fitted.  A negative SHIFT is an exact left shift (Add and Mul use
+// it).
 //
-// ng::quant::rescale is shared by ng_eltwise.h and ng_nonlinear.h.
+// ng::quant::rescale (one ap_fixed mode) and ng::quant::round_fit (any ng::rounding_mode)
+// are shared by ng_eltwise.h and ng_nonlinear.h.
 #ifndef NG_REQUANT_H_
 #define NG_REQUANT_H_
 
 #include "ap_fixed.h"
 #include "ap_int.h"
+#include "ng_common.h"
 
 namespace ng {
 namespace quant {
@@ -57,16 +62,58 @@ inline Out rescale(const In &v) {
     return y;
 }
 
+// The ap_fixed quantization mode that rounds as the ng::rounding_mode R does, if any.
+template <int R> struct ap_rounding {
+    static const bool exists = false;  // RND_CEIL, RND_AWAY
+    static const ap_q_mode mode = AP_TRN;
+};
+template <> struct ap_rounding<RND_FLOOR> {
+    static const bool exists = true;
+    static const ap_q_mode mode = AP_TRN;
+};
+template <> struct ap_rounding<RND_HALF_UP> {
+    static const bool exists = true;
+    static const ap_q_mode mode = AP_RND;
+};
+template <> struct ap_rounding<RND_HALF_EVEN> {
+    static const bool exists = true;
+    static const ap_q_mode mode = AP_RND_CONV;
+};
+template <> struct ap_rounding<RND_HALF_AWAY> {
+    static const bool exists = true;
+    static const ap_q_mode mode = AP_RND_INF;
+};
+template <> struct ap_rounding<RND_TRUNC> {
+    static const bool exists = true;
+    static const ap_q_mode mode = AP_TRN_ZERO;
+};
+template <> struct ap_rounding<RND_HALF_ZERO> {
+    static const bool exists = true;
+    static const ap_q_mode mode = AP_RND_ZERO;
+};
+
+// v / 2**SHIFT (v * 2**-SHIFT when SHIFT < 0) rounded with the ng::rounding_mode R, then
+// fitted into Out with O: by ap_fixed's mode for R, or, where ap_fixed has none, by
+// ng::round_shift on a signed copy of v one bit wider (exact) and an ap_fixed fit.
+template <class Out, int SHIFT, int R, ap_o_mode O, class In>
+inline Out round_fit(const In &v) {
+#pragma HLS INLINE
+    if (ap_rounding<R>::exists || SHIFT <= 0)
+        return rescale<Out, SHIFT, ap_rounding<R>::mode, O>(v);
+    ap_int<int_traits<In>::width + 1> x = v;
+    return rescale<Out, 0, AP_TRN, O>(round_shift<R, (SHIFT > 0 ? SHIFT : 0)>(x));
+}
+
 }  // namespace quant
 
-// CONFIG: in_t, out_t, n (elements), reuse_factor, shift, rounding (ap_q_mode), overflow
-// (ap_o_mode).
+// CONFIG: in_t, out_t, n (elements), reuse_factor, shift, rounding (ng::rounding_mode),
+// overflow (ap_o_mode).
 template <class CONFIG>
 void requantize(const typename CONFIG::in_t x[CONFIG::n], typename CONFIG::out_t y[CONFIG::n]) {
 #pragma HLS PIPELINE II = CONFIG::reuse_factor
     for (unsigned i = 0; i < CONFIG::n; i++) {
-        y[i] = quant::rescale<typename CONFIG::out_t, CONFIG::shift, CONFIG::rounding,
-                              CONFIG::overflow>(x[i]);
+        y[i] = quant::round_fit<typename CONFIG::out_t, CONFIG::shift, CONFIG::rounding,
+                                CONFIG::overflow>(x[i]);
     }
 }
 
@@ -78,8 +125,8 @@ void requantize(const typename CONFIG::in_t x[CONFIG::n], typename CONFIG::out_t
 #pragma HLS PIPELINE II = CONFIG::reuse_factor
     for (unsigned i = 0; i < CONFIG::n; i++) {
         typename CONFIG::prod_t p = x[i] * m[i % CONFIG::n_mult];
-        y[i] = quant::rescale<typename CONFIG::out_t, CONFIG::shift, CONFIG::rounding,
-                              CONFIG::overflow>(p);
+        y[i] = quant::round_fit<typename CONFIG::out_t, CONFIG::shift, CONFIG::rounding,
+                                CONFIG::overflow>(p);
     }
 }
 
