@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...numerics.formats import BinaryFormat, IntFormat, TernaryFormat
+from ...numerics.formats import BinaryFormat, IntFormat, TernaryFormat, signed_width_for
 from .common import FrontendError, exact_binary_grid, layer_error, power_of_two_exponent
 
 MAX_WEIGHT_BITS = 32
@@ -195,8 +195,8 @@ def weight_format(integers: np.ndarray, frac: int, declared_bits: int | None):
         return BinaryFormat(frac)
     if values.size and np.all(np.abs(values) <= 1):
         return TernaryFormat(frac)
-    peak = int(np.max(np.abs(values))) if values.size else 0
-    width = max(peak.bit_length() + 1, declared_bits or 2, 2)
+    lo, hi = (int(values.min()), int(values.max())) if values.size else (0, 0)
+    width = max(signed_width_for(lo, hi), declared_bits or 2, 2)
     return IntFormat(width, frac=frac)
 
 
