@@ -187,7 +187,8 @@ def verify(folder: Path, vectors: int, seed: int, dataset: Path | None, protocol
 @click.option("--target", default=None, help="override the compile target")
 @click.option("--mhz", type=click.FloatRange(min=0, min_open=True), default=None,
               help="clock constraint in MHz (default per target)")
-@click.option("--asic", is_flag=True, help="CMOS transistor estimate instead of an FPGA run")
+@click.option("--asic", is_flag=True, help="ASIC flow instead of an FPGA run: transistor count, "
+              "and with the OSU 0.18 um cells (make asic-extras) area, timing and power")
 def synth(folder: Path, target: str | None, mhz: float | None, asic: bool):
     """Synthesize FOLDER: yosys + nextpnr resources and Fmax, or an ASIC estimate.
 
@@ -196,9 +197,18 @@ def synth(folder: Path, target: str | None, mhz: float | None, asic: bool):
     from . import api
 
     result = api.synth(folder, target=target, mhz=mhz, asic=asic)
-    if asic:
+    if "transistors" in result:
         click.echo(f"asic estimate: {result['transistors']} transistors of logic, "
                    f"{result['memory_bits']} memory bits as macros")
+        cells = result.get("standard_cells")
+        if cells:
+            click.echo(f"{cells['library']} ({cells['corner']}): {cells['area_um2']:,.0f} um2, "
+                       f"{cells['cells']} cells; critical path {cells['critical_path_ns']} ns "
+                       f"(fmax {cells['fmax_mhz']:.1f} MHz, {cells['clock_mhz']:g} MHz "
+                       f"{'closes' if cells['closes_40mhz'] else 'does NOT close'}); "
+                       f"power {cells['power_mw']:.2f} mW at {cells['clock_mhz']:g} MHz")
+        else:
+            click.echo(result.get("standard_cells_missing") or "no standard-cell figures")
         return
     r = result["resources"]
     if not result["fits"]:
