@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...numerics.formats import IntFormat
+from .common import FrontendError
 
 KERAS_SUFFIXES = (".h5", ".keras")
 ONNX_SUFFIXES = (".onnx",)
@@ -30,8 +31,8 @@ def load_file(path: Path, *, input_format: IntFormat | None = None):
     from .qonnx import load_qonnx
 
     if input_format is not None:
-        raise ValueError(f"{path}: --input-format is for Keras models; a QONNX model's "
-                         "input format comes from its first Quant node")
+        raise FrontendError(f"{path}: --input-format is for Keras models; a QONNX model's "
+                            "input format comes from its first Quant node")
     return load_qonnx(path)
 
 
