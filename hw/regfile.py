@@ -168,18 +168,23 @@ class RegisterFile(wiring.Component):
         if self.tmr:
             m.d.comb += self.upset.eq(Cat(*upsets).any())
 
+        # Writes: one decoded strobe per byte, so each register's logic (and the Verilog
+        # written for it) stays small however many fields there are.
+        for f in self.fields:
+            storage = self.copies[f.name] if self.tmr else [getattr(self, f.name)]
+            for k in range(f.size):
+                with m.If(bus.w_stb & (bus.addr == f.address + k)):
+                    for bits in storage:
+                        part = bits[8 * k:8 * (k + 1)]
+                        m.d.sync += part.eq(bus.w_data[:len(part)])
+
         read = Signal(8)
         with m.Switch(bus.addr):
             for f in self.fields:
                 port = getattr(self, f.name)
-                storage = self.copies[f.name] if self.tmr else [port]
                 for k in range(f.size):
                     with m.Case(f.address + k):
                         m.d.comb += read.eq(port[8 * k:8 * (k + 1)])
-                        with m.If(bus.w_stb):
-                            for bits in storage:
-                                part = bits[8 * k:8 * (k + 1)]
-                                m.d.sync += part.eq(bus.w_data[:len(part)])
             with m.Default():
                 m.d.comb += read.eq(0)
         with m.If(bus.r_stb):
