@@ -25,6 +25,24 @@ SPATIAL_BACKEND = "spatial"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def _check_record(record, backends: tuple[str, ...], top_field: str,
+                  verilog: bool = True) -> None:
+    """What every design record checks: the schema, the backend, the top-level name (an
+    identifier) and, for RTL designs, the Verilog file name (inside the build folder)."""
+    if record.schema != SCHEMA:
+        raise ValueError(f"schema {record.schema} is not this neurogate's ({SCHEMA}); "
+                         "compile the model again")
+    if record.backend not in backends:
+        raise ValueError(f"backend must be one of {', '.join(backends)}, not "
+                         f"{record.backend!r}")
+    top = getattr(record, top_field)
+    if not _IDENTIFIER.match(top):
+        raise ValueError(f"{top_field} must be an identifier, not {top!r}")
+    name = getattr(record, "verilog", ".v") if verilog else ".v"
+    if verilog and ("/" in name or name.startswith(".") or not name.endswith(".v")):
+        raise ValueError(f"verilog must be a .v file name in the build folder, not {name!r}")
+
+
 @dataclass(frozen=True)
 class LayerSchedule:
     """One dense layer of the program: its shape and the descriptor the sequencer runs."""
@@ -73,16 +91,7 @@ class Design:
     schema: int = SCHEMA
 
     def __post_init__(self):
-        if self.schema != SCHEMA:
-            raise ValueError(f"schema {self.schema} is not this neurogate's ({SCHEMA}); "
-                             "compile the model again")
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
-        if not _IDENTIFIER.match(self.toplevel):
-            raise ValueError(f"toplevel must be an identifier, not {self.toplevel!r}")
-        if "/" in self.verilog or self.verilog.startswith(".") or not self.verilog.endswith(".v"):
-            raise ValueError(f"verilog must be a .v file name in the build folder, "
-                             f"not {self.verilog!r}")
+        _check_record(self, BACKENDS, "toplevel")
         for name in ("input_size", "output_size", "expected_cycles", "useful_macs"):
             check_int(name, getattr(self, name), low=1)
 
@@ -152,13 +161,7 @@ class HlsDesign:
     schema: int = SCHEMA
 
     def __post_init__(self):
-        if self.schema != SCHEMA:
-            raise ValueError(f"schema {self.schema} is not this neurogate's ({SCHEMA}); "
-                             "compile the model again")
-        if self.backend != HLS_BACKEND:
-            raise ValueError(f"backend must be {HLS_BACKEND!r}, not {self.backend!r}")
-        if not _IDENTIFIER.match(self.top):
-            raise ValueError(f"top must be an identifier, not {self.top!r}")
+        _check_record(self, (HLS_BACKEND,), "top", verilog=False)
         if not self.inputs or not self.outputs:
             raise ValueError("an HLS design needs at least one input and one output")
 
@@ -210,22 +213,13 @@ class SpatialDesign:
     levels_per_stage: int              # adder-tree levels between pipeline registers
     useful_macs: int
     cost: SpatialCost
-    weights: str                       # "constants" or "registers" (the ``cfg`` bus)
+    weights: str                       # "constants" or "registers" (rewritable over I2C)
     tmr: bool                          # triplicated registers, majority voted
     weight_register_bytes: int         # the register map's size (0 for constants)
     schema: int = SCHEMA
 
     def __post_init__(self):
-        if self.schema != SCHEMA:
-            raise ValueError(f"schema {self.schema} is not this neurogate's ({SCHEMA}); "
-                             "compile the model again")
-        if self.backend != SPATIAL_BACKEND:
-            raise ValueError(f"backend must be {SPATIAL_BACKEND!r}, not {self.backend!r}")
-        if not _IDENTIFIER.match(self.toplevel):
-            raise ValueError(f"toplevel must be an identifier, not {self.toplevel!r}")
-        if "/" in self.verilog or self.verilog.startswith(".") or not self.verilog.endswith(".v"):
-            raise ValueError(f"verilog must be a .v file name in the build folder, "
-                             f"not {self.verilog!r}")
+        _check_record(self, (SPATIAL_BACKEND,), "toplevel")
         for name in ("latency", "initiation_interval", "levels_per_stage"):
             check_int(name, getattr(self, name), low=1)
         if not self.inputs or not self.outputs:
