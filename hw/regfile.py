@@ -143,7 +143,9 @@ class RegisterFile(wiring.Component):
             **{f.name: Out(f.shape, init=f.init) for f in self.fields},
             **({"upset": Out(1)} if self.tmr else {}),
         })
-        self.copies = {f.name: [Signal(f.shape, init=f.init, name=f"{f.name}_copy{k}")
+        # ``keep``: synthesis must not merge the three copies (they hold the same value).
+        self.copies = {f.name: [Signal(f.shape, init=f.init, name=f"{f.name}_copy{k}",
+                                       attrs={"keep": 1})
                                 for k in range(3)] for f in self.fields} if self.tmr else {}
 
     def field(self, name: str) -> Field:

@@ -211,8 +211,14 @@ class CellNetlist:
     log: Path
 
 
+def keeps_registers(design) -> bool:
+    """Whether synthesis must keep every flip-flop: a TMR design's copies hold equal
+    values, which yosys would otherwise merge into one register."""
+    return bool(getattr(design, "tmr", False))
+
+
 def synth_cells(verilog: Path, toplevel: str, work: Path, library: Library, *,
-                mhz: float = 40.0) -> CellNetlist:
+                mhz: float = 40.0, keep_registers: bool = False) -> CellNetlist:
     """Map ``toplevel`` of ``verilog`` to the cells of ``library`` for a ``mhz`` clock.
 
     Writes ``cells.v`` (the netlist), ``cells_stat.json``, ``cells.ys`` and ``cells.log``
@@ -229,7 +235,7 @@ def synth_cells(verilog: Path, toplevel: str, work: Path, library: Library, *,
     script = toolchain.render_script(
         "asic_cells.ys.j2", toplevel=toplevel, verilog=toolchain.relative(verilog, work),
         liberty=liberty.name, constr="abc.constr", delay_ps=round(1e6 / mhz),
-        stat="cells_stat.json", netlist="cells.v")
+        stat="cells_stat.json", netlist="cells.v", keep_registers=keep_registers)
     log = toolchain.run_yosys(script, work, name="cells")
     stat = json.loads((work / "cells_stat.json").read_text())["design"]
     cells = toolchain.read_cells(work / "cells_stat.json")
@@ -699,7 +705,8 @@ def standard_cells(folder: Path, design, graph: Graph, work: Path, *, mhz: float
     """Area, timing and power of the design folder's Verilog in the library at
     ``library_path``, as the ``asic.standard_cells`` entry of report.json."""
     library = read_library(library_path)
-    cells = synth_cells(Path(folder) / design.verilog, design.toplevel, work, library, mhz=mhz)
+    cells = synth_cells(Path(folder) / design.verilog, design.toplevel, work, library, mhz=mhz,
+                        keep_registers=keeps_registers(design))
     entry = {
         "library": library.name, "liberty": str(library.path), "corner": library.corner,
         "clock_mhz": mhz,

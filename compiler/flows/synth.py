@@ -44,9 +44,11 @@ def synth_fpga(folder: Path, target: Target, *, mhz: float | None = None) -> dic
     # A spatial network's ports (every element of the input and output) are far wider
     # than a package: it is placed out of context, as a block inside a larger design.
     spatial = isinstance(design, SpatialDesign)
+    keep = ("proc", "setattr -set keep 1 t:$dff t:$adff t:$dffe t:$adffe") \
+        if asic.keeps_registers(design) else ()
     result = toolchain.synthesize([folder / design.verilog], design.toplevel, target,
                                   folder / "synth" / target.name, mhz=mhz,
-                                  out_of_context=spatial)
+                                  out_of_context=spatial, prepare=keep)
     entry = report_fields(result)
     entry["out_of_context"] = spatial
     update_report(folder, synth={target.name: entry}, tool_versions={
@@ -73,7 +75,8 @@ def synth_asic(folder: Path) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     script = toolchain.render_script(
         "asic.ys.j2", toplevel=design.toplevel, coarse="coarse.json", stat="stat.json",
-        verilog=toolchain.relative(folder / design.verilog, work))
+        verilog=toolchain.relative(folder / design.verilog, work),
+        keep_registers=asic.keeps_registers(design))
     toolchain.run_yosys(script, work)
     stat = json.loads((work / "stat.json").read_text())["design"]
     result = {

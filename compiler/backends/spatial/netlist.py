@@ -31,6 +31,8 @@ from ... import ir
 from . import arith
 from .arith import Term
 
+KEEP = {"keep": 1}
+
 
 @dataclass(frozen=True)
 class Tensor:
@@ -83,8 +85,11 @@ class Netlist:
             return term
         width, is_signed = arith.width_for(term.lo, term.hi)
         shape = signed(width) if is_signed else unsigned(width)
+        # TMR copies carry ``keep`` so that synthesis does not merge them into one register
+        # (they compute the same function; yosys's opt_merge would).
         copies = [Signal(shape, name=f"{name}_{self._count}" + (f"_tmr{k}" if self.tmr else ""),
-                         reset_less=True) for k in range(3 if self.tmr else 1)]
+                         reset_less=True, attrs=KEEP if self.tmr else {})
+                  for k in range(3 if self.tmr else 1)]
         self._count += 1
         self._updates += [reg.eq(term.value) for reg in copies]
         self.resources.register_bits += width * len(copies)

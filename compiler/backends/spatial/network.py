@@ -25,7 +25,7 @@ from ....numerics.formats import IntFormat
 from ....sim.verilator.harness import Field, payload_fields
 from ... import ir
 from . import netlist
-from .netlist import Netlist, Resources, Tensor, input_term, terms_array
+from .netlist import KEEP, Netlist, Resources, Tensor, input_term, terms_array
 from .weights import parameters as weight_parameters
 from .weights import register_file
 
@@ -150,7 +150,8 @@ class SpatialNetwork(wiring.Component):
         # one valid bit per stage, loaded with the data
         valid, valid_upsets = self.i.valid, []
         for k in range(stage):
-            copies = [Signal(name=f"valid_{k + 1}" + (f"_tmr{c}" if self.tmr else ""))
+            copies = [Signal(name=f"valid_{k + 1}" + (f"_tmr{c}" if self.tmr else ""),
+                             attrs=KEEP if self.tmr else {})
                       for c in range(3 if self.tmr else 1)]
             with m.If(enable):
                 m.d.sync += [reg.eq(valid) for reg in copies]
