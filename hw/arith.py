@@ -33,6 +33,31 @@ class RoundingCode(enum.Enum, shape=3):
         return cls[Rounding.coerce(rounding, field="rounding").name]
 
 
+def round_up(rounding, *, half: Value, sticky: Value, negative: Value, odd: Value) -> Value:
+    """Whether ``floor(x / d)`` goes up by one to round ``x / d`` with ``rounding``: the one
+    rule of every rounding, from the dropped fraction (``half``: at least 1/2; ``sticky``:
+    neither exactly 0 nor exactly 1/2), the sign of ``x`` and the parity of the floor.
+    ``rounding`` is a ``RoundingCode`` member (that mode's logic) or a ``RoundingCode``
+    value chosen at run time (every mode's logic, selected)."""
+    inexact = half | sticky
+    up_when = {
+        RoundingCode.FLOOR: Const(0, 1),
+        RoundingCode.CEIL: inexact,
+        RoundingCode.TRUNC: inexact & negative,
+        RoundingCode.AWAY: inexact & ~negative,
+        RoundingCode.HALF_UP: half,
+        RoundingCode.HALF_EVEN: half & (sticky | odd),
+        RoundingCode.HALF_AWAY: half & (sticky | ~negative),
+        RoundingCode.HALF_ZERO: half & (sticky | negative),
+    }
+    if isinstance(rounding, RoundingCode):
+        return up_when[rounding]
+    up = Const(0, 1)
+    for code, condition in up_when.items():
+        up = Mux(rounding == code, condition, up)
+    return up
+
+
 class IntegerArithmetic:
     """Two's-complement multiply-accumulate, rounding shift and saturation.
 
@@ -89,24 +114,7 @@ class IntegerArithmetic:
         wider than ``kept >> 1``, so the increment cannot overflow.
         """
         kept = kept.as_signed()
-        half, odd, negative = kept[0], kept[1], kept[-1]
-        inexact = half | sticky
-        up_when = {
-            RoundingCode.FLOOR: Const(0, 1),
-            RoundingCode.CEIL: inexact,
-            RoundingCode.TRUNC: inexact & negative,
-            RoundingCode.AWAY: inexact & ~negative,
-            RoundingCode.HALF_UP: half,
-            RoundingCode.HALF_EVEN: half & (sticky | odd),
-            RoundingCode.HALF_AWAY: half & (sticky | ~negative),
-            RoundingCode.HALF_ZERO: half & (sticky | negative),
-        }
-        if isinstance(rounding, RoundingCode):
-            up = up_when[rounding]
-        else:
-            up = Const(0, 1)
-            for code, condition in up_when.items():
-                up = Mux(rounding == code, condition, up)
+        up = round_up(rounding, half=kept[0], sticky=sticky, negative=kept[-1], odd=kept[1])
         return ((kept >> 1) + up).as_signed()
 
     @staticmethod

@@ -20,7 +20,7 @@ from fractions import Fraction
 import numpy as np
 
 from ...numerics.rounding import Rounding
-from .common import multiplier_and_shift
+from .common import multiplier_and_shift, power_of_two_exponent
 from .qonnx_values import (
     FLOAT32_MANTISSA_BITS,
     HALF_OFFSET_MODES,
@@ -147,7 +147,7 @@ class QuantOps:
             out_bits = float(self.constant(node, 5, "output bit width").real.reshape(-1)[0])
             s32 = np.float32(scale[()])
             trunc = np.float32(2.0) ** np.round(np.log2(np.float32(out_scale[()]) / s32))
-            shift = power_of_two_shift(float(trunc))
+            shift = power_of_two_exponent(float(trunc))
             signed = bool(self.attribute(node, "signed", 1))
             narrow = bool(self.attribute(node, "narrow", 0))
             bounds = self.quant_bounds(int(out_bits), signed, narrow, 0)
@@ -269,7 +269,3 @@ class QuantOps:
         ir = self.emit("sign_binarize", v.ir, frac=frac_of(scale), name=self.ir_name(node.name))
         return Value(ir, -1, 1, scale, v.perm, v.flat_of)
 
-
-def power_of_two_shift(value: float) -> int | None:
-    mantissa, exponent = math.frexp(value)
-    return exponent - 1 if mantissa == 0.5 else None

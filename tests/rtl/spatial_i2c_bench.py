@@ -21,39 +21,29 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge, Timer
 from cocotbext.i2c import I2cMaster
 from neurogate.compiler import serialize
-from neurogate.compiler.backends.spatial.network import port_fields
 from neurogate.compiler.backends.spatial.weights import weight_bytes
-from neurogate.compiler.interpreter import make_input_vectors, run
-from neurogate.sim.verilator.harness import pack_fields, unpack_fields
+from spatial_vectors import golden_vectors, output_elements
 
 SPEED = 1e6
 
 
 async def stream(dut, graph, count: int, seed: int) -> int:
     """``count`` vectors at one per clock; returns the output elements that differ."""
-    inputs = make_input_vectors(graph, count, seed=seed)
-    golden = run(graph, inputs)
-    expected = np.concatenate([golden[o].reshape(count, -1) for o in graph.outputs], axis=1)
-    flat = np.concatenate([inputs[n.name].reshape(count, -1) for n in graph.inputs], axis=1)
-    in_fields = port_fields([n.out for n in graph.inputs])
-    out_fields = port_fields([graph.type_of(o) for o in graph.outputs])
-    words = pack_fields(flat, in_fields)[:, 0, :]
+    payloads, expected = golden_vectors(graph, count, seed)
     received, sent = [], 0
     await RisingEdge(dut.clk)      # inputs change just after an edge (the I2C master's
     #                                timers leave the bench anywhere in a clock)
     while len(received) < count:
         dut.i__valid.value = int(sent < count)
         if sent < count:
-            dut.i__payload.value = sum(int(w) << (32 * k) for k, w in enumerate(words[sent]))
+            dut.i__payload.value = payloads[sent]
         await ReadOnly()
         if int(dut.o__valid.value):
             received.append(int(dut.o__payload.value))
         await RisingEdge(dut.clk)
         sent += sent < count
     dut.i__valid.value = 0
-    out_words = (out_fields[-1].offset + out_fields[-1].width + 31) // 32
-    got = unpack_fields(np.array([[(r >> (32 * k)) & 0xFFFFFFFF for k in range(out_words)]
-                                  for r in received], dtype=np.uint64), out_fields)
+    got = output_elements(graph, received)
     return int(np.sum(got != expected))
 
 

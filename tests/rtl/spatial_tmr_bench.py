@@ -17,13 +17,8 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
-from neurogate.compiler.flows.design_folder import load_design, load_graph
-from neurogate.compiler.interpreter import make_input_vectors, run
-from neurogate.sim.verilator.harness import pack_fields, payload_fields, unpack_fields
-
-
-def fields(ports):
-    return payload_fields((p.size, p.width, p.signed) for p in ports)
+from neurogate.compiler.flows.design_folder import load_graph
+from spatial_vectors import golden_vectors, output_elements
 
 
 def handle(dut, path: str):
@@ -35,16 +30,11 @@ def handle(dut, path: str):
 @cocotb.test()
 async def upsets_in_one_copy_are_masked_and_reported(dut):
     folder = Path(os.environ["NEUROGATE_DESIGN"])
-    design, graph = load_design(folder), load_graph(folder)
+    graph = load_graph(folder)
     count = int(os.environ["NEUROGATE_VECTORS"])
     rng = random.Random(int(os.environ["NEUROGATE_SEED"]))
     registers = json.loads((folder / "tmr_registers.json").read_text())
-    inputs = make_input_vectors(graph, count, seed=rng.randrange(1 << 30))
-    golden = run(graph, inputs)
-    expected = np.concatenate([golden[o].reshape(count, -1) for o in graph.outputs], axis=1)
-    flat = np.concatenate([inputs[n.name].reshape(count, -1) for n in graph.inputs], axis=1)
-    words = pack_fields(flat, fields(design.inputs))[:, 0, :]
-    payloads = [sum(int(w) << (32 * k) for k, w in enumerate(row)) for row in words]
+    payloads, expected = golden_vectors(graph, count, seed=rng.randrange(1 << 30))
 
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     dut.rst.value = 1
@@ -54,7 +44,6 @@ async def upsets_in_one_copy_are_masked_and_reported(dut):
         await RisingEdge(dut.clk)
     dut.rst.value = 0
     received, injected, reported, folded, sent, missed = [], 0, 0, 0, 0, []
-    out_words = (design.out_bits + 31) // 32
     while len(received) < count:
         if sent < count:
             dut.i__payload.value = payloads[sent]
@@ -86,8 +75,7 @@ async def upsets_in_one_copy_are_masked_and_reported(dut):
     await RisingEdge(dut.clk)
     await ReadOnly()
     counted = int(dut.upset_count.value)
-    got = unpack_fields(np.array([[(r >> (32 * k)) & 0xFFFFFFFF for k in range(out_words)]
-                                  for r in received], dtype=np.uint64), fields(design.outputs))
+    got = output_elements(graph, received)
     mismatches = int(np.sum(got != expected))
     Path(os.environ["NEUROGATE_RESULTS"]).write_text(json.dumps({
         "vectors": count, "elements": int(expected.size), "mismatches": mismatches,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from amaranth.hdl import Cat, Const, Mux, Value, signed, unsigned
 
+from ....hw.arith import RoundingCode, round_up
 from ....numerics.formats import signed_width_for
 from ....numerics.rounding import Overflow, Rounding
 
@@ -133,23 +134,11 @@ def fit(x: Term, fmt, overflow: Overflow) -> Term:
 
 
 def _round_up(rounding: Rounding, *, above, tie, nonzero, negative, odd) -> Value:
-    """Whether ``floor(x / d)`` goes up by one, from the remainder's comparison with half
-    the divisor (``above``: more than half, ``tie``: exactly half, ``nonzero``) and the
-    sign of ``x`` and parity of the floor."""
-    table = {
-        "floor": lambda: Const(0, 1),
-        "half_up": lambda: above | tie,
-        "half_even": lambda: above | (tie & odd),
-        "half_away": lambda: above | (tie & ~negative),
-        "half_zero": lambda: above | (tie & negative),
-        "ceil": lambda: nonzero,
-        "trunc": lambda: nonzero & negative,
-        "away": lambda: nonzero & ~negative,
-    }
-    try:
-        return table[rounding.value]()
-    except KeyError:
-        raise ValueError(f"the spatial style has no rounding {rounding.value!r}") from None
+    """Whether ``floor(x / d)`` goes up by one (``hw.arith.round_up``, the one rule), from
+    the remainder against half the divisor: ``above`` (more than half), ``tie`` (exactly
+    half), ``nonzero``; the sign of ``x`` and the parity of the floor."""
+    return round_up(RoundingCode.of(rounding), half=above | tie, sticky=nonzero & ~tie,
+                    negative=negative, odd=odd)
 
 
 def _rounded(floor: Term, up: Value, bound_lo: int, bound_hi: int) -> Term:
