@@ -88,11 +88,12 @@ def _hls(io: str, reuse: int, strategy: str) -> HlsOptions:
         raise NeurogateError(str(error)) from None
 
 
-def _backend_options(backend: Backend, io: str, reuse: int, strategy: str,
+def _backend_options(backend: Backend, io: str, reuse: int | dict, strategy: str,
                      levels_per_stage: int, weights: str, tmr: bool):
     if isinstance(backend, SpatialBackend):
         try:
-            return SpatialOptions(levels_per_stage=levels_per_stage, weights=weights, tmr=tmr)
+            return SpatialOptions(levels_per_stage=levels_per_stage, weights=weights, tmr=tmr,
+                                  reuse=reuse)
         except ValueError as error:
             raise NeurogateError(str(error)) from None
     return _hls(io, reuse, strategy)
@@ -100,7 +101,7 @@ def _backend_options(backend: Backend, io: str, reuse: int, strategy: str,
 
 def estimate(graph: Graph, array: str | ArrayShape = "8x8", *, target: str = "ecp5-85k",
              backend: str = "amaranth", style: str = "engine", io: str = "parallel",
-             reuse: int = 1, strategy: str = "latency", levels_per_stage: int = 2,
+             reuse: int | dict = 1, strategy: str = "latency", levels_per_stage: int = 2,
              weights: str = "constants",
              tmr: bool = False) -> Estimate | HlsEstimate | SpatialEstimate:
     """The first steps of ``compile`` (legalize, plan), no RTL or C++ written."""
@@ -111,7 +112,7 @@ def estimate(graph: Graph, array: str | ArrayShape = "8x8", *, target: str = "ec
 
 def compile_design(graph: Graph, *, array: str | ArrayShape = "8x8", target: str = "ecp5-85k",
                    out: str | Path, backend: str = "amaranth", style: str = "engine",
-                   io: str = "parallel", reuse: int = 1, strategy: str = "latency",
+                   io: str = "parallel", reuse: int | dict = 1, strategy: str = "latency",
                    levels_per_stage: int = 2, weights: str = "constants",
                    tmr: bool = False) -> Design | HlsDesign | SpatialDesign:
     """Like ``compile``, returning the typed design written to ``design.json``.
@@ -120,7 +121,9 @@ def compile_design(graph: Graph, *, array: str | ArrayShape = "8x8", target: str
     ``style="spatial"`` the whole network unrolled at one inference per clock
     (``levels_per_stage`` adder levels between registers; ``weights="registers"`` keeps
     weights in registers rewritable through the ``cfg`` bus; ``tmr`` triples every
-    register behind majority voters); ``backend="hls"``: an HLS C++
+    register behind majority voters; ``reuse`` shares each Dense/Conv2D layer's
+    multipliers over that many clocks, one factor or a dict layer name -> factor, and the
+    design then takes an input every max-factor clocks); ``backend="hls"``: an HLS C++
     project (``io`` "parallel" or "stream", ``reuse`` factor, ``strategy`` "latency" or
     "resource")."""
     chosen = _backend(backend, style)

@@ -97,7 +97,8 @@ def main():
 @click.option("--io", type=click.Choice(["parallel", "stream"]), default="parallel",
               show_default=True, help="hls: arrays or hls::stream between layers")
 @click.option("--reuse", type=click.IntRange(min=1), default=1, show_default=True,
-              help="hls: reuse factor of the resource strategy (multipliers shared R ways)")
+              help="hls: reuse factor of the resource strategy; spatial: every Dense/Conv2D "
+                   "layer's multipliers shared over R clocks (an input every R clocks)")
 @click.option("--strategy", type=click.Choice(["latency", "resource"]), default="latency",
               show_default=True, help="hls: fully unrolled layers, or --reuse-shared multipliers")
 def compile(model: Path, target: str, array_text: str, out: Path, backend: str,
@@ -116,7 +117,9 @@ def compile(model: Path, target: str, array_text: str, out: Path, backend: str,
     seconds = time.perf_counter() - start
     if style == "spatial":
         c = design.cost
-        click.echo(f"compiled {design.name} unrolled: one inference per clock, latency "
+        rate = "one inference per clock" if design.initiation_interval == 1 else \
+            f"one inference every {design.initiation_interval} clocks (reuse)"
+        click.echo(f"compiled {design.name} unrolled: {rate}, latency "
                    f"{design.latency} clocks; {c.adders} adders, {c.multipliers} multipliers, "
                    f"{c.register_bits} register bits -> {out}/{design.verilog} ({seconds:.1f} s)")
         return
@@ -165,8 +168,9 @@ def verify(folder: Path, vectors: int, seed: int, dataset: Path | None, protocol
                    f"{v['mismatches']} of {v['elements']} elements differ; "
                    f"{s['inferences_per_second']:,.0f} inferences/s")
     elif "initiation_interval" in report:
-        click.echo(f"verified {v['vectors']} vectors on the compiled Verilator harness, one "
-                   f"input per clock: {v['mismatches']} of {v['elements']} elements differ; "
+        click.echo(f"verified {v['vectors']} vectors on the compiled Verilator harness, an "
+                   f"input offered every clock: {v['mismatches']} of {v['elements']} elements "
+                   f"differ; "
                    f"latency {report['latency_cycles']} cycles, initiation interval "
                    f"{report['initiation_interval']:g}; {s['inferences_per_second']:,.0f} "
                    f"inferences/s, {s['clocks_per_second']:,.0f} clocks/s")

@@ -18,7 +18,8 @@ from ..numerics.checks import check_int
 from ..numerics.errors import NeurogateError
 from ..numerics.records import from_data, to_data
 
-SCHEMA = 3     # 3: layer descriptors carry a rounding (any Rounding), not half_up
+SCHEMA = 4     # 3: layer descriptors carry a rounding (any Rounding), not half_up;
+               # 4: spatial designs carry reuse factors and multiplier bits
 BACKENDS = ("amaranth-engine",)
 HLS_BACKEND = "hls"
 SPATIAL_BACKEND = "spatial"
@@ -183,23 +184,43 @@ class SpatialCost:
 
     adders: int              # two-input additions and subtractions (shift-add products)
     adder_bits: int          # their summed widths
-    multipliers: int         # variable x variable products (MatMul, Mul)
+    multipliers: int         # variable x variable products (MatMul, Mul, shared layers)
+    multiplier_bits: int     # their summed operand-width products
+    mux_bits: int            # phase multiplexers of shared layers: width x (choices - 1)
     comparators: int         # max pooling
     comparator_bits: int
     register_bits: int       # pipeline registers, valid bits excluded
 
     @property
     def fpga_luts(self) -> int:
-        """A rough LUT4 count on an FPGA, carry LUTs included: 1.1 per adder bit (yosys
-        synth_ecp5 of the ECON-T encoder gave 84,744 LUT4 for 77,568 adder bits), two per
-        comparator bit (compare and select); multipliers not included."""
-        return (11 * self.adder_bits) // 10 + 2 * self.comparator_bits
+        """A rough count of ECP5 TRELLIS_COMB (LUT4 slots, carry cells included) after
+        nextpnr packing: 1.32 per adder bit, 2/3 per multiplexer input bit, two per
+        comparator bit (compare and select); multipliers not included (see
+        ``multiplier_luts``).  Calibrated on the ECON-T encoder: 77,568 adder bits took
+        102,546 (unrolled); 41,182 adder and 29,081 multiplexer bits 73,877 (reuse 4);
+        at reuse 8 this estimate is 7% above the 56,541 measured."""
+        return (132 * self.adder_bits) // 100 + (2 * self.mux_bits) // 3 \
+            + 2 * self.comparator_bits
+
+    @property
+    def multiplier_luts(self) -> int:
+        """LUT4 of the multipliers when built from logic (``synth_ecp5 -nodsp``): 3.3 per
+        partial-product bit (yosys + nextpnr: 751 multipliers of 32,840 such bits, with
+        their operand multiplexers, took about 110,000 TRELLIS_COMB)."""
+        return (10 * self.multiplier_bits) // 3
+
+    def multipliers_in_dsps(self, dsps: int) -> bool:
+        """Whether the multipliers go to a device's ``dsps`` DSP blocks: when there are
+        enough (one each); otherwise synthesis builds them from LUTs (``-nodsp``), since
+        yosys would map every one to a DSP block."""
+        return self.multipliers <= dsps
 
 
 @dataclass(frozen=True)
 class SpatialDesign:
     """A build folder holding a spatial design (``--style spatial``): every layer its own
-    unrolled, pipelined hardware, one inference accepted per clock."""
+    unrolled, pipelined hardware, one inference accepted per clock (or every
+    ``initiation_interval`` clocks where ``reuse`` shares a layer's multipliers)."""
 
     name: str
     backend: str
@@ -216,12 +237,15 @@ class SpatialDesign:
     weights: str                       # "constants" or "registers" (rewritable over I2C)
     tmr: bool                          # triplicated registers, majority voted
     weight_register_bytes: int         # the register map's size (0 for constants)
+    reuse: dict[str, int]              # layer -> clocks its multipliers are shared over (> 1)
     schema: int = SCHEMA
 
     def __post_init__(self):
         _check_record(self, (SPATIAL_BACKEND,), "toplevel")
         for name in ("latency", "initiation_interval", "levels_per_stage"):
             check_int(name, getattr(self, name), low=1)
+        for layer, factor in self.reuse.items():
+            check_int(f"reuse[{layer}]", factor, low=2)
         if not self.inputs or not self.outputs:
             raise ValueError("a spatial design needs at least one input and one output")
 

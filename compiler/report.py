@@ -80,11 +80,15 @@ def _spatial_rows(design: SpatialDesign, report: dict) -> list[tuple[str, str]]:
         ("design", design.name),
         ("target", report.get("target", design.target)),
         ("style", f"spatial: unrolled, II {design.initiation_interval}, latency "
-                  f"{design.latency} clocks ({design.levels_per_stage} adder levels per stage)"),
+                  f"{design.latency} clocks ({design.levels_per_stage} adder levels per stage)"
+                  + (", reuse " + ", ".join(f"{k} {v}" for k, v in design.reuse.items())
+                     if design.reuse else "")),
         ("ports", ports),
         ("built from", f"{c.adders} adders ({c.adder_bits} bits), {c.multipliers} multipliers, "
+                       f"{c.mux_bits} multiplexer bits, "
                        f"{c.comparators} comparators, {c.register_bits} register bits"),
-        ("verified", f"{verified.get('vectors')} vectors at one per clock, "
+        ("verified", f"{verified.get('vectors')} vectors at one per "
+                     f"{design.initiation_interval} clock(s), "
                      f"{verified.get('mismatches')} mismatches, measured II "
                      f"{_fmt(report.get('initiation_interval'))}"
          if verified else "not yet (neurogate verify)"),

@@ -489,8 +489,8 @@ def record_activity(folder: Path, design, graph: Graph, work: Path, *,
     cases, then random) and write a VCD of its first ``cycles`` clock cycles after reset
     (``work/activity.vcd``)."""
     folder, work = Path(folder), Path(work)
-    if isinstance(design, SpatialDesign):      # one input per clock
-        count = cycles + 1
+    if isinstance(design, SpatialDesign):      # an input every initiation interval
+        count = cycles // design.initiation_interval + 1
         given = make_input_vectors(graph, count, seed=ACTIVITY_SEED)
         flat = np.concatenate([given[n.name].reshape(count, -1) for n in graph.inputs], axis=1)
         words = harness.pack_fields(flat, harness.payload_fields(

@@ -46,9 +46,13 @@ def synth_fpga(folder: Path, target: Target, *, mhz: float | None = None) -> dic
     spatial = isinstance(design, SpatialDesign)
     keep = ("proc", "setattr -set keep 1 t:$dff t:$adff t:$dffe t:$adffe") \
         if asic.keeps_registers(design) else ()
+    # yosys maps every multiplier to a DSP block: too many for the device, build them
+    # from LUTs instead (the fit check counted them so)
+    nodsp = ("-nodsp",) if spatial and target.family == "ecp5" and \
+        not design.cost.multipliers_in_dsps(target.dsps) else ()
     result = toolchain.synthesize([folder / design.verilog], design.toplevel, target,
                                   folder / "synth" / target.name, mhz=mhz,
-                                  out_of_context=spatial, prepare=keep)
+                                  out_of_context=spatial, prepare=keep, options=nodsp)
     entry = report_fields(result)
     entry["out_of_context"] = spatial
     update_report(folder, synth={target.name: entry}, tool_versions={

@@ -147,7 +147,7 @@ def _verify_fast(folder: Path, design: Design, graph: Graph, *, vectors: int, se
     return _finish(folder, fields, outcome, labels, got, expected)
 
 
-# --- spatial designs: one input per clock through the compiled harness -------------------
+# --- spatial designs: an input every initiation interval through the compiled harness ----
 
 def _given_inputs(graph: Graph, *, vectors: int, seed: int, dataset):
     """The inputs by name, and the labels when a dataset has them."""
@@ -185,7 +185,7 @@ def _verify_spatial(folder: Path, design: SpatialDesign, graph: Graph, *, vector
     words = harness.pack_fields(flat_in, _fields(design.inputs))
     work = folder / "verify"
     work.mkdir(exist_ok=True)
-    with step(f"simulate {count} vectors, one per clock"):
+    with step(f"simulate {count} vectors, one per {design.initiation_interval} clock(s)"):
         result = harness.run(exe, words, chunks=1, outputs=1,
                              timeout_cycles=20 * design.latency + 1000, work=work,
                              pipelined=True)
@@ -194,7 +194,8 @@ def _verify_spatial(folder: Path, design: SpatialDesign, graph: Graph, *, vector
     latency = int(result.cycles.max())
     interval = (result.total_cycles - latency) / (count - 1) if count > 1 else 1.0
     fields = dict(
-        verified=_verified("verilator harness, one input per clock", outcome, dataset, seed),
+        verified=_verified(f"verilator harness, inputs offered every clock (II "
+                           f"{design.initiation_interval})", outcome, dataset, seed),
         latency_cycles=latency,
         initiation_interval=round(interval, 3),
         simulation={"inferences_per_second": round(result.inferences_per_second, 1),

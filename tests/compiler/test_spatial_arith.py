@@ -16,9 +16,10 @@ LO, HI = -300, 300
 VALUES = np.arange(LO, HI + 1)
 
 
-def evaluate(build, lo=LO, hi=HI):
-    """Drive every integer of [lo, hi] into a signed input, read ``build(term)`` back."""
-    x = Signal(signed(11))
+def evaluate(build, lo=LO, hi=HI, width=11):
+    """Drive every integer of [lo, hi] into a signed ``width``-bit input, read
+    ``build(term)`` back."""
+    x = Signal(signed(width))
     out_term = build(Term(x, lo, hi))
     out = Signal(signed(len(out_term.value) + 1))
     m = Module()
@@ -53,6 +54,17 @@ def test_round_div_matches_golden(divisor, rounding):
 def test_round_shift_matches_golden(shift, rounding):
     got, term = evaluate(lambda t: arith.round_shift(t, shift, rounding))
     want = golden.round_shift(VALUES, shift, rounding)
+    np.testing.assert_array_equal(got, want)
+    assert term.lo <= want.min() and want.max() <= term.hi
+
+
+@pytest.mark.parametrize("rounding", list(Rounding))
+@pytest.mark.parametrize("shift", [3, 4, 5, 9])
+def test_round_shift_of_a_value_narrower_than_the_shift(shift, rounding):
+    """A 4-bit signed value shifted by as many bits or more: the remainder is the
+    sign-extended low bits (-8 >> 9 rounds to 0 half up, not to -1)."""
+    got, term = evaluate(lambda t: arith.round_shift(t, shift, rounding), -8, 7, width=4)
+    want = golden.round_shift(np.arange(-8, 8), shift, rounding)
     np.testing.assert_array_equal(got, want)
     assert term.lo <= want.min() and want.max() <= term.hi
 

@@ -175,3 +175,28 @@ def test_quantized_emd_within_five_percent_of_float(imported, held_out, metrics)
     assert metrics["held_out_maps"] == len(held_out)
     assert quantized == pytest.approx(metrics["emd_quantized"], rel=1e-6)
     assert quantized <= TARGET * metrics["emd_float"], (quantized, metrics["emd_float"])
+
+
+# --- on an FPGA: the reuse factor that fits the ECP5-85k ---------------------------------------
+
+
+def test_unrolled_encoder_is_refused_on_the_ecp5_85k_and_reuse_4_fits_bit_exact(imported,
+                                                                                tmp_path):
+    """Unrolled, the encoder needs more logic cells than the ECP5-85k has (nextpnr measured
+    102,546 of 83,640) and the compile refuses it with the count; at reuse factor 4
+    (nextpnr: 88% of the cells, ``bench/spatial_reuse.py``) it compiles and its RTL equals
+    the golden model at one map every 4 clocks."""
+    from neurogate.compiler import api
+    from neurogate.numerics.errors import NeurogateError
+
+    graph = imported.graph
+    with pytest.raises(NeurogateError, match=r"does not fit ecp5-85k: 5605 adders .* "
+                                             r"the device has 83640; share the multipliers"):
+        api.compile(graph, style="spatial", target="ecp5-85k", out=tmp_path / "unrolled")
+    design = api.compile_design(graph, style="spatial", target="ecp5-85k", reuse=4,
+                                out=tmp_path / "reuse4")
+    assert design.initiation_interval == 4 and design.reuse == {"conv": 4, "dense": 4}
+    assert design.cost.fpga_luts < 83_640
+    report = api.verify(tmp_path / "reuse4", vectors=500, seed=4)
+    assert report["verified"]["mismatches"] == 0
+    assert report["initiation_interval"] == 4.0

@@ -37,6 +37,31 @@ def test_random_graph_matches_golden_at_one_input_per_clock(seed, tmp_path):
     assert report["initiation_interval"] == 1.0
 
 
+# random graphs with Conv2D and Dense layers (conv + 3 dense, conv + dense, 2 dense); at a
+# low factor the phases' constant products are multiplexed, at 40 (two dense layers of 40
+# outputs) multipliers are cheaper
+@pytest.mark.parametrize("seed, reuse, multipliers", [(5, 3, False), (19, 5, False),
+                                                      (22, 2, False), (22, 40, True)])
+def test_shared_layers_match_golden_at_one_input_per_reuse_clocks(seed, reuse, multipliers,
+                                                                  tmp_path):
+    """A reuse factor shares every Dense/Conv2D layer's hardware over ``reuse`` clocks:
+    the same outputs, an input accepted every ``reuse`` clocks (capped at the smallest
+    shared layer's output count), fewer adders than the unrolled network."""
+    graph = random_graph(seed, steps=6)
+    assert not unsupported(graph)
+    unrolled = api.estimate(graph, style="spatial")
+    design = api.compile_design(graph, style="spatial", reuse=reuse, out=tmp_path / "build")
+    report = api.verify(tmp_path / "build", vectors=300, seed=seed)
+    assert report["verified"]["mismatches"] == 0
+    assert design.reuse and max(design.reuse.values()) == design.initiation_interval <= reuse
+    assert report["initiation_interval"] == design.initiation_interval
+    assert report["latency_cycles"] <= design.latency + 1
+    assert design.cost.mux_bits > 0
+    if multipliers:
+        assert design.cost.multipliers > 0
+    assert design.cost.adders < unrolled.cost.adders
+
+
 def small_network():
     rng = np.random.default_rng(3)
     b = GraphBuilder("small")
@@ -47,16 +72,20 @@ def small_network():
     h = b.relu(h)
     skip = b.requantize(b.flatten(x), shift=0, out_fmt=IntFormat(7))
     h = b.dense(b.flatten(h), rng.integers(-30, 30, (4, 27)), None, weight_fmt=IntFormat(6),
-                acc_width=18)
+                acc_width=18, name="fc")
     h = b.requantize(h, shift=5, out_fmt=IntFormat(8))
     return b.build([h, skip])
 
 
-def test_back_pressure_and_idle_inputs_lose_nothing():
+@pytest.mark.parametrize("reuse, tmr", [(1, False), (2, False), (3, False), ({"fc": 4}, False),
+                                       (100, False), (3, True)])
+def test_back_pressure_and_idle_inputs_lose_nothing(reuse, tmr):
     """Random i.valid gaps and o.ready stalls: every output arrives once, in order, equal
-    to the golden model; the pipeline holds while o.ready is low."""
+    to the golden model; the pipeline holds while o.ready is low.  With a reuse factor
+    the layers' shared multipliers run their phases between inputs (100: capped at each
+    layer's output count); under TMR the phase counters and held inputs are voted too."""
     graph = small_network()
-    net = SpatialNetwork(graph, levels_per_stage=1)
+    net = SpatialNetwork(graph, levels_per_stage=1, reuse=reuse, tmr=tmr)
     inputs = make_input_vectors(graph, 60, seed=1)
     golden = run(graph, inputs)
     expected = np.concatenate([golden[o].reshape(60, -1) for o in graph.outputs], axis=1)
@@ -90,7 +119,7 @@ def test_back_pressure_and_idle_inputs_lose_nothing():
     sim.add_clock(1e-8)
     sim.add_testbench(source)
     sim.add_testbench(sink)
-    sim.run_until(1e-8 * 2000)
+    sim.run_until(1e-8 * 2000 * net.initiation_interval)
     words = np.array([[(r >> (32 * k)) & 0xFFFFFFFF for k in range(
         (out_fields[-1].offset + out_fields[-1].width + 31) // 32)] for r in received])
     np.testing.assert_array_equal(unpack_fields(words, out_fields), expected)
@@ -125,6 +154,33 @@ def test_too_large_for_the_device_is_refused_with_the_count(tmp_path):
     y = b.dense(x, rng.integers(-127, 128, (96, 96)), None, weight_fmt=IntFormat(8))
     with pytest.raises(NeurogateError, match=r"does not fit ice40-up5k: \d+ adders"):
         api.compile(b.build([y]), style="spatial", target="ice40-up5k", out=tmp_path / "b")
+
+
+def test_a_reuse_factor_makes_a_refused_network_fit(tmp_path):
+    rng = np.random.default_rng(0)
+    b = GraphBuilder("wide")
+    x = b.input("x", 48, IntFormat(8))
+    y = b.dense(x, rng.integers(-127, 128, (48, 48)), None, weight_fmt=IntFormat(8), name="fc")
+    graph = b.build([y])
+    with pytest.raises(NeurogateError, match=r"does not fit ecp5-45k: .* share the multipliers "
+                                             r"with --reuse"):
+        api.compile(graph, style="spatial", target="ecp5-45k", out=tmp_path / "unrolled")
+    design = api.compile_design(graph, style="spatial", target="ecp5-45k", reuse=24,
+                                out=tmp_path / "shared")
+    assert design.initiation_interval == 24 and design.reuse == {"fc": 24}
+    assert design.cost.multipliers == 2 * 48
+
+
+@pytest.mark.parametrize("reuse, message", [
+    ({"nope": 2}, r"reuse factor for 'nope': no Dense or Conv2D layer of that name "
+                  r"\(layers: conv2, fc\)"),
+    ({"fc": 0}, r"layer 'fc': reuse factor must be a positive integer, not 0"),
+    (1.5, r"reuse factor must be a positive integer, not 1.5"),
+])
+def test_a_bad_reuse_factor_is_refused_by_name(reuse, message, tmp_path):
+    with pytest.raises(NeurogateError, match=message):
+        api.compile(small_network(), style="spatial", reuse=reuse, out=tmp_path / "b")
+    assert not (tmp_path / "b").exists()
 
 
 def test_verilog_is_deterministic(tmp_path):

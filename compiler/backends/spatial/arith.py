@@ -152,7 +152,11 @@ def round_shift(x: Term, shift: int, rounding: Rounding) -> Term:
     floor = Term(x.value >> shift, x.lo >> shift, x.hi >> shift).narrowed()
     if rounding is Rounding.FLOOR:
         return floor
-    rest = x.value[:shift]
+    # the low ``shift`` bits of x's two's complement: a narrower negative x sign-extended
+    value = x.value
+    if x.lo < 0 and len(value) < shift:
+        value = as_signed_exact(value) + Const(0, signed(shift))
+    rest = value[:shift]
     half = 1 << (shift - 1)
     up = _round_up(rounding, above=rest > half, tie=rest == half, nonzero=rest != 0,
                    negative=_sign_bit(x), odd=floor.value[0])

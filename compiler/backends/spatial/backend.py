@@ -32,6 +32,8 @@ class SpatialOptions:
     levels_per_stage: int = DEFAULT_LEVELS_PER_STAGE
     weights: str = "constants"       # or "registers": rewritable at run time (``cfg`` bus)
     tmr: bool = False                # every register three times, majority voted
+    reuse: int | dict = 1            # Dense/Conv2D multipliers shared over R clocks
+                                     # (one factor, or layer name -> factor)
 
     def __post_init__(self):
         if not isinstance(self.levels_per_stage, int) or self.levels_per_stage < 1:
@@ -65,6 +67,7 @@ def _port(name: str, t: TensorType) -> TensorPort:
 
 def _cost(r) -> SpatialCost:
     return SpatialCost(adders=r.adders, adder_bits=r.adder_bits, multipliers=r.multipliers,
+                       multiplier_bits=r.multiplier_bits, mux_bits=r.mux_bits,
                        comparators=r.comparators, comparator_bits=r.comparator_bits,
                        register_bits=r.register_bits)
 
@@ -105,12 +108,14 @@ class SpatialBackend(Backend):
     def plan(self, graph: Graph, options: CompileOptions) -> SpatialPlan:
         spatial = options.backend_options or SpatialOptions()
         network = SpatialNetwork(graph, levels_per_stage=spatial.levels_per_stage,
-                                 weights=spatial.weights, tmr=spatial.tmr)
+                                 weights=spatial.weights, tmr=spatial.tmr,
+                                 reuse=spatial.reuse)
         return SpatialPlan(graph=graph, network=network)
 
     def estimate(self, plan: SpatialPlan, options: CompileOptions) -> SpatialEstimate:
         r = plan.network.resources
-        return SpatialEstimate(latency=plan.network.latency, initiation_interval=1,
+        return SpatialEstimate(latency=plan.network.latency,
+                               initiation_interval=plan.network.initiation_interval,
                                cost=_cost(r),
                                in_bits=plan.network.in_bits, out_bits=plan.network.out_bits)
 
@@ -119,11 +124,15 @@ class SpatialBackend(Backend):
         if target.is_asic:
             return
         cost = _cost(plan.network.resources)
-        if cost.fpga_luts > target.luts:
+        luts = cost.fpga_luts + (0 if cost.multipliers_in_dsps(target.dsps)
+                                  else cost.multiplier_luts)
+        if luts > target.luts:
+            multipliers = f", {cost.multipliers} multipliers" if cost.multipliers else ""
             raise NeurogateError(
-                f"the unrolled network does not fit {target.name}: {cost.adders} adders "
-                f"({cost.adder_bits} bits) and {cost.comparators} comparators need about "
-                f"{cost.fpga_luts} LUT4, the device has {target.luts}")
+                f"the network does not fit {target.name}: {cost.adders} adders "
+                f"({cost.adder_bits} bits){multipliers} and {cost.comparators} comparators "
+                f"need about {luts} LUT4, the device has {target.luts}; share the "
+                f"multipliers with --reuse")
 
     def emit(self, plan: SpatialPlan, options: CompileOptions, folder: Path) -> SpatialDesign:
         graph, network = plan.graph, plan.network
@@ -137,10 +146,11 @@ class SpatialBackend(Backend):
             verilog=f"{toplevel}.v",
             inputs=tuple(_port(n.name, n.out) for n in graph.inputs),
             outputs=tuple(_port(o, graph.type_of(o)) for o in graph.outputs),
-            latency=network.latency, initiation_interval=1,
+            latency=network.latency, initiation_interval=network.initiation_interval,
             levels_per_stage=network.levels_per_stage, useful_macs=useful_macs(graph),
             weights=network.weight_mode, tmr=network.tmr,
             weight_register_bytes=network.bank.end if network.bank is not None else 0,
+            reuse=dict(sorted(network.reuse.items())),
             cost=self.estimate(plan, options).cost)
         (folder / design.verilog).write_text(text)
         return design

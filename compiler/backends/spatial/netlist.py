@@ -13,6 +13,14 @@ elements, exactly as its golden function in ``neurogate.sim.golden`` computes th
 * ReLU, Clip and SignBinarize are a comparison and a multiplexer, folded into the next
   register; padding, Concat, Reshape, Transpose and Slice are wiring.
 
+A Dense or Conv2D layer may instead share its hardware over ``R`` clocks (its reuse
+factor, as hls4ml's ``ReuseFactor``): its outputs are cut into slots of ``R``
+consecutive outputs, and one adder tree per slot computes output ``p`` of the slot in
+phase ``p`` (``shared_dot_products``).  Each tap's term is the phase's constant product
+chosen by a multiplexer, or a multiplier of the phase's input and weight, whichever the
+LUT estimate finds cheaper.  The network then takes a new input every ``R`` clocks (its
+initiation interval) and the layer's inputs are held in registers while its phases run.
+
 Inputs that arrive at different stages (a residual branch) are delayed to the later one,
 so every element of a tensor is valid at the same stage and one valid bit per stage
 follows the data.  Every register loads only when ``enable`` is high (the whole pipeline
@@ -47,6 +55,8 @@ class Resources:
     adders: int = 0          # two-input additions / subtractions
     adder_bits: int = 0      # their summed result widths
     multipliers: int = 0     # variable x variable products
+    multiplier_bits: int = 0 # their summed operand-width products (a LUT array's size)
+    mux_bits: int = 0        # phase multiplexers (reuse): width x (choices - 1), summed
     comparators: int = 0
     comparator_bits: int = 0
     register_bits: int = 0
@@ -63,16 +73,22 @@ class Netlist:
     """Builds the logic of a graph into ``module``; registers load on ``enable``."""
 
     def __init__(self, module: Module, enable: Value, *, levels_per_stage: int = 2,
-                 parameters=None, tmr: bool = False):
+                 parameters=None, tmr: bool = False, reuse=None):
         """``parameters``: ``None`` for weights and biases built in as constants, or a
         function ``(layer, kind, index) -> Signal`` for weights held in registers (``kind``
         "w" or "b").  ``tmr``: every pipeline register three times, read through a
-        bitwise majority voter (``upsets`` lists the disagreement of each)."""
+        bitwise majority voter (``upsets`` lists the disagreement of each).  ``reuse``:
+        layer name -> reuse factor (absent: 1, fully parallel).  ``valid_in`` (set before
+        building) is high on a clock where an input enters stage 0."""
         self.m = module
         self.enable = enable
         self.levels_per_stage = levels_per_stage
         self.parameters = parameters
         self.tmr = tmr
+        self.reuse = dict(reuse or {})
+        self._constant_products: dict[tuple[int, int], tuple[Term, Term]] = {}
+        self.valid_in: Value = Const(1)
+        self._valid: list[Value] = []
         self.upsets: list[Value] = []
         self.triplicated: list[list[str]] = []     # the names of each register's copies
         self.resources = Resources()
@@ -80,27 +96,50 @@ class Netlist:
         self._count = 0
 
     # --- registers --------------------------------------------------------------------
-    def _reg(self, term: Term, name: str) -> Term:
+    def _reg(self, term: Term, name: str, load: Value | None = None) -> Term:
+        """``term`` registered (loaded on every enabled clock, or only where ``load`` is
+        high); a constant stays a constant."""
         if isinstance(term.value, Const):
             return term
         width, is_signed = arith.width_for(term.lo, term.hi)
         shape = signed(width) if is_signed else unsigned(width)
+        value = self.state(f"{name}_{self._count}", shape, reset_less=True,
+                            next_value=lambda held: term.value if load is None
+                            else Mux(load, term.value, held))
+        self._count += 1
+        self.resources.register_bits += width * (3 if self.tmr else 1)
+        return Term(value, term.lo, term.hi)
+
+    def state(self, name: str, shape, next_value, *, init: int = 0,
+               reset_less: bool = False) -> Value:
+        """A register (three copies behind a majority voter under TMR) loaded with
+        ``next_value(current)`` on every enabled clock; returns its (voted) value."""
         # TMR copies carry ``keep`` so that synthesis does not merge them into one register
         # (they compute the same function; yosys's opt_merge would).
-        copies = [Signal(shape, name=f"{name}_{self._count}" + (f"_tmr{k}" if self.tmr else ""),
-                         reset_less=True, attrs=KEEP if self.tmr else {})
+        copies = [Signal(shape, name=name + (f"_tmr{k}" if self.tmr else ""), init=init,
+                         reset_less=reset_less, attrs=KEEP if self.tmr else {})
                   for k in range(3 if self.tmr else 1)]
-        self._count += 1
-        self._updates += [reg.eq(term.value) for reg in copies]
-        self.resources.register_bits += width * len(copies)
-        if not self.tmr:
-            return Term(copies[0], term.lo, term.hi)
-        a, b, c = copies
-        self.upsets.append((a != b) | (a != c))
-        self.triplicated.append([reg.name for reg in copies])
-        voted = Signal(shape, name=f"{name}_{self._count - 1}_voted")
-        self.m.d.comb += voted.eq((a & b) | (a & c) | (b & c))
-        return Term(voted, term.lo, term.hi)
+        if self.tmr:
+            a, b, c = copies
+            self.upsets.append((a != b) | (a != c))
+            self.triplicated.append([reg.name for reg in copies])
+            current = Signal(shape, name=f"{name}_voted")
+            self.m.d.comb += current.eq((a & b) | (a & c) | (b & c))
+        else:
+            current = copies[0]
+        self._updates += [reg.eq(next_value(current)) for reg in copies]
+        return current
+
+    def valid_at(self, stage: int) -> Value:
+        """High on a clock where stage ``stage`` holds an inference (the valid bit that
+        follows the data, one register per stage)."""
+        if not self._valid:
+            self._valid.append(self.valid_in)
+        while len(self._valid) <= stage:
+            previous = self._valid[-1]
+            self._valid.append(self.state(f"valid_{len(self._valid)}", unsigned(1),
+                                           lambda _, previous=previous: previous))
+        return self._valid[stage]
 
     def register(self, tensor: Tensor, name: str) -> Tensor:
         regs = [self._reg(t, name) for t in tensor.terms.flat]
@@ -163,9 +202,14 @@ class Netlist:
 
     def _products(self, x: Term, w: int | Term) -> list[Term]:
         if isinstance(w, Term):
-            self.resources.multipliers += 1
-            return [arith.product(x, w)]
+            return [self._multiply(x, w)]
         return arith.constant_product(x, w)
+
+    def _multiply(self, x: Term, y: Term) -> Term:
+        """A variable x variable product."""
+        self.resources.multipliers += 1
+        self.resources.multiplier_bits += len(x.value) * len(y.value)
+        return arith.product(x, y)
 
     def dot_products(self, rows: list[list[tuple[Term, int | Term]]],
                      biases: list[int | Term], acc_width: int, name: str,
@@ -179,8 +223,146 @@ class Netlist:
         sums, stage = self.reduce(groups, self._add, name, stage, constants=constants)
         return [arith.wrap(s, acc_width) for s in sums], stage
 
+    def shared_dot_products(self, rows: list[list[tuple[Term, int | Term]]],
+                            biases: list[int | Term], acc_width: int, name: str,
+                            stage: int, reuse: int) -> tuple[list[Term], int]:
+        """``dot_products`` over ``reuse`` clocks: slot ``k`` computes row
+        ``k * reuse + p`` in phase ``p``.  The rows' inputs are held from the clock the
+        inference reaches ``stage``; each phase's product terms are registered, then
+        summed; each result is captured in its own register when its phase leaves the
+        adder tree, so the results (already registered) are all valid ``reuse`` clocks
+        after the tree's first."""
+        phases = min(reuse, len(rows))
+        valid = self.valid_at(stage)
+        held: dict[int, Term] = {}
+
+        def hold(x: Term) -> Term:
+            if isinstance(x.value, Const):
+                return x
+            if id(x) not in held:
+                held[id(x)] = self._reg(x, f"{name}_hold", load=valid)
+            return held[id(x)]
+
+        # phase runs 0 .. phases - 1 on the clocks after ``valid``, then rests at ``phases``
+        phase = self.state(f"{name}_phase", unsigned(phases.bit_length()), init=phases,
+                            next_value=lambda p: Mux(valid, 0, Mux(p == phases, phases, p + 1)))
+        groups = []
+        for k in range(0, len(rows), phases):
+            slot = rows[k:k + phases]
+            group = []
+            for tap in range(max(len(row) for row in slot)):
+                pairs = [row[tap] if tap < len(row) else None for row in slot]
+                group += self._phase_product(pairs, phase, hold, name)
+            bias = self._select([b if isinstance(b, Term) else Term.const(b)
+                                 for b in biases[k:k + phases]], phase, f"{name}_bias")
+            if bias.hi or bias.lo:
+                group.append(bias)
+            # registered: the multiplexers do not lengthen the tree's first stage
+            groups.append([self._reg(t, f"{name}_term") for t in group])
+        sums, end = self.reduce(groups, self._add, name, stage + 2)
+        delayed = Term(phase, 0, phases)
+        for _ in range(end - stage - 1):
+            delayed = self._reg(delayed, f"{name}_phase")
+        results = []
+        for g, total in enumerate(sums):
+            total = arith.wrap(total, acc_width)
+            count = min(phases, len(rows) - g * phases)
+            results += [self._reg(total, f"{name}_out", load=delayed.value == p)
+                        for p in range(count)]
+        return results, end + phases
+
+    def _phase_product(self, pairs, phase: Value, hold, name: str) -> list[Term]:
+        """One product term shared by the phases: phase ``p`` multiplies ``pairs[p]``
+        (``(input, weight)``; ``None`` or a zero weight: nothing that phase).  Constant
+        weights: each phase's constant product (shifts and adds, shared by every tap
+        that needs the same input times the same weight), one chosen by the phase;
+        weights in registers: a multiplier of the chosen input and weight."""
+        live = [pair is not None and not (isinstance(pair[1], int) and pair[1] == 0)
+                for pair in pairs]
+        if not any(live):
+            return []
+        idle = pairs[live.index(True)][0]
+        xs = [hold(pair[0] if used else idle) for pair, used in zip(pairs, live)]
+        ws = [pair[1] if used else 0 for pair, used in zip(pairs, live)]
+        if all(isinstance(w, int) for w in ws):
+            if len(set(ws)) == 1 and all(x is xs[0] for x in xs):
+                return arith.constant_product(xs[0], ws[0])
+            if self._selected_products_cost(xs, ws) <= _multiplier_cost(xs, ws):
+                products = [self._constant_product(x, w) for x, w in zip(xs, ws)]
+                return [self._select(products, phase, f"{name}_p")]
+        x = self._select(xs, phase, f"{name}_x")
+        w = self._select([w if isinstance(w, Term) else Term.const(w) for w in ws], phase,
+                         f"{name}_w")
+        return [self._multiply(x, w)]
+
+    def _selected_products_cost(self, xs: list[Term], ws: list[int]) -> float:
+        """LUT4 estimate of the phases' constant products not built yet, and of the
+        multiplexer choosing one (``SpatialCost.fpga_luts``'s weights)."""
+        new = {(id(x), w): (x, w) for x, w in zip(xs, ws)
+               if w and (id(x), w) not in self._constant_products}
+        adder_bits = sum((len(arith.csd_digits(w)) - 1) * (len(x.value) + abs(w).bit_length())
+                         for x, w in new.values())
+        width = max(len(x.value) for x in xs) + max(abs(w) for w in ws).bit_length() + 1
+        return 1.1 * adder_bits + width * (len({(id(x), w) for x, w in zip(xs, ws) if w}) - 1)
+
+    def _constant_product(self, x: Term, w: int) -> Term:
+        """``x * w`` as one term (its shift-and-add terms summed), built once per input and
+        weight."""
+        key = (id(x), w)
+        if key not in self._constant_products:
+            terms = arith.constant_product(x, w)
+            product = terms[0] if terms else Term.const(0)
+            for term in terms[1:]:
+                product = self._add(product, term)
+            # x is kept with its product: alive, its id cannot be reused by another term
+            self._constant_products[key] = (x, product)
+        return self._constant_products[key][1]
+
+    def _select(self, terms: list[Term], phase: Value, name: str) -> Term:
+        """``terms[phase]`` (a multiplexer; nothing when every phase has the same term; a
+        phase whose term is the constant 0 is the multiplexer's default)."""
+        if all(t is terms[0] for t in terms) or all(
+                isinstance(t.value, Const) and t.lo == terms[0].lo for t in terms):
+            return terms[0]
+        lo, hi = min(t.lo for t in terms), max(t.hi for t in terms)
+        width, is_signed = arith.width_for(lo, hi)
+        chosen = Signal(signed(width) if is_signed else unsigned(width),
+                        name=f"{name}_{self._count}")
+        self._count += 1
+        cases: dict[int, list[int]] = {}
+        for p, t in enumerate(terms):
+            cases.setdefault(id(t) if not isinstance(t.value, Const) else ("c", t.lo), []
+                             ).append(p)
+        cases.pop(("c", 0), None)       # an undriven combinational signal is 0
+        self.resources.mux_bits += width * max(1, len(cases) - 1)
+        with self.m.Switch(phase):
+            for phases in cases.values():
+                with self.m.Case(*phases):
+                    self.m.d.comb += chosen.eq(terms[phases[0]].value)
+        return Term(chosen, lo, hi)
+
+    def layer_output(self, shape, rows, biases, node, stage: int) -> Tensor:
+        """A Dense or Conv2D layer's registered output: its rows' dot products, shared
+        over the layer's reuse factor."""
+        reuse = self.reuse.get(node.name, 1)
+        if reuse > 1:
+            sums, stage = self.shared_dot_products(rows, biases, node.out.fmt.width,
+                                                   node.name, stage, reuse)
+            return Tensor(terms_array(shape, sums), stage)
+        sums, stage = self.dot_products(rows, biases, node.out.fmt.width, node.name, stage)
+        return self.finish_tensor(shape, sums, stage, node.name)
+
     def finish_tensor(self, shape, terms: list[Term], stage: int, name: str) -> Tensor:
         return self.register(Tensor(terms_array(shape, terms), stage), name)
+
+
+def _multiplier_cost(xs: list[Term], ws: list[int]) -> float:
+    """LUT4 estimate of one multiplier built from logic (``SpatialCost.multiplier_luts``)
+    and the multiplexers choosing its input and weight."""
+    x_bits = max(len(x.value) for x in xs)
+    w_bits = max(abs(w) for w in ws).bit_length() + 1
+    inputs = len({id(x) for x in xs}) - 1
+    return 10 / 3 * x_bits * w_bits + x_bits * inputs + w_bits * (len(set(ws)) - 1)
 
 
 # --- the ops ---------------------------------------------------------------------------------
@@ -200,8 +382,7 @@ def dense(net: Netlist, node: ir.Dense, x: Tensor) -> Tensor:
             rows.append([(vector[j], net.coefficient(node, "w", (o, j), node.weight_fmt))
                          for j in range(weights.shape[1])])
             biases.append(net.coefficient(node, "b", (o,), node.out.fmt))
-    sums, stage = net.dot_products(rows, biases, node.out.fmt.width, node.name, x.stage)
-    return net.finish_tensor(lead + (weights.shape[0],), sums, stage, node.name)
+    return net.layer_output(lead + (weights.shape[0],), rows, biases, node, x.stage)
 
 
 def conv2d(net: Netlist, node: ir.Conv2D, x: Tensor) -> Tensor:
@@ -230,8 +411,7 @@ def conv2d(net: Netlist, node: ir.Conv2D, x: Tensor) -> Tensor:
                                                         node.weight_fmt)))
                 rows.append(row)
                 biases.append(net.coefficient(node, "b", (co,), node.out.fmt))
-    sums, stage = net.dot_products(rows, biases, node.out.fmt.width, node.name, x.stage)
-    return net.finish_tensor(node.out.shape, sums, stage, node.name)
+    return net.layer_output(node.out.shape, rows, biases, node, x.stage)
 
 
 def matmul(net: Netlist, node: ir.MatMul, a: Tensor, b: Tensor) -> Tensor:
@@ -246,8 +426,7 @@ def matmul(net: Netlist, node: ir.MatMul, a: Tensor, b: Tensor) -> Tensor:
         row_a, col_b = a.terms[tuple(lead) + (i,)], b_terms[lead_b + (slice(None), j)]
         group = []
         for x, y in zip(row_a, col_b):
-            net.resources.multipliers += 1
-            group.append(arith.product(x, y))
+            group.append(net._multiply(x, y))
         groups.append(group)
     sums, stage = net.reduce(groups, net._add, node.name, stage)
     sums = [arith.wrap(s, node.out.fmt.width) for s in sums]
@@ -345,8 +524,7 @@ def elementwise(node, a: Tensor, b: Tensor, a_fmt, b_fmt, net: Netlist) -> Tenso
                              _rescale(y, b_fmt.frac, frac, Rounding.FLOOR))
         else:
             frac = a_fmt.frac + b_fmt.frac
-            net.resources.multipliers += 1
-            exact = arith.product(x, y)
+            exact = net._multiply(x, y)
         scaled = _rescale(exact, frac, node.out.fmt.frac, node.rounding)
         out.append(arith.fit(scaled, node.out.fmt, node.overflow))
     return net.finish_tensor(node.out.shape, out, stage, node.name)

@@ -1,5 +1,6 @@
 """The spatial network: a whole graph unrolled into one pipeline that takes a new input
-every clock (II = 1).
+every clock (II = 1), or every ``R`` clocks when layers share their multipliers over ``R``
+clocks (reuse factor ``R``, see ``netlist``).
 
 Ports (``amaranth.lib.stream``):
 
@@ -15,7 +16,7 @@ lost and none is reordered; ``i.ready`` is that same condition.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Signal, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -25,7 +26,7 @@ from ....numerics.formats import IntFormat
 from ....sim.verilator.harness import Field, payload_fields
 from ... import ir
 from . import netlist
-from .netlist import KEEP, Netlist, Resources, Tensor, input_term, terms_array
+from .netlist import Netlist, Resources, Tensor, input_term, terms_array
 from .weights import parameters as weight_parameters
 from .weights import register_file
 
@@ -74,14 +75,18 @@ class SpatialNetwork(wiring.Component):
 
     def __init__(self, graph: ir.Graph, *, levels_per_stage: int = 2,
                  weights: str = "constants", tmr: bool = False,
-                 i2c_address: int = DEFAULT_I2C_ADDRESS):
+                 i2c_address: int = DEFAULT_I2C_ADDRESS, reuse: int | dict = 1):
         """``weights``: "constants" (built into the logic) or "registers": a register file
         (``weights.register_file``) initialized to the graph's values and rewritable at
         run time through an I2C target at ``i2c_address`` (ports ``scl_i``, ``sda_i``,
         ``sda_oe``, ``i2c_error``, ``i2c_error_count``; ``hw.i2c``).  ``tmr``: triple every
         register (pipeline and weights) behind majority voters; ``upset`` is high on a
         clock where any copy disagrees, and ``upset_count`` counts those clocks
-        (saturating).  The I2C target's own few registers are not triplicated."""
+        (saturating).  The I2C target's own few registers are not triplicated.
+        ``reuse``: the reuse factor of every Dense and Conv2D layer, or a dict layer name
+        -> factor (others 1); the network then accepts an input every
+        ``initiation_interval`` clocks, the largest factor (capped at a layer's output
+        count)."""
         refused = unsupported(graph)
         if refused:
             node = refused[0]
@@ -91,6 +96,8 @@ class SpatialNetwork(wiring.Component):
             raise NeurogateError(f"weights must be one of {', '.join(WEIGHT_MODES)}, not "
                                  f"{weights!r}")
         self.graph = graph
+        self.reuse = reuse_factors(graph, reuse)
+        self.initiation_interval = max([1, *self.reuse.values()])
         self.levels_per_stage = levels_per_stage
         self.weight_mode, self.tmr = weights, tmr
         self.bank = register_file(graph, tmr=tmr) if weights == "registers" else None
@@ -117,7 +124,6 @@ class SpatialNetwork(wiring.Component):
     def _build(self, m: Module, levels_per_stage: int) -> tuple[int, Resources]:
         enable = Signal()
         m.d.comb += enable.eq(~self.o.valid | self.o.ready)
-        m.d.comb += self.i.ready.eq(enable)
         parameters = None
         if self.bank is not None:
             m.submodules.weights, m.submodules.i2c = self.bank, self.i2c
@@ -129,7 +135,18 @@ class SpatialNetwork(wiring.Component):
                       for p in weight_parameters(self.graph)}
             parameters = lambda layer, kind, index: by_key[(layer, kind, index)]  # noqa: E731
         net = Netlist(m, enable, levels_per_stage=levels_per_stage, parameters=parameters,
-                      tmr=self.tmr)
+                      tmr=self.tmr, reuse=self.reuse)
+        accept = Const(1)
+        if self.initiation_interval > 1:
+            # after an input, ``initiation_interval - 1`` enabled clocks without one
+            interval = self.initiation_interval
+            fired = Signal()
+            wait = net.state("input_wait", unsigned((interval - 1).bit_length()),
+                              lambda w: Mux(fired, interval - 1, Mux(w == 0, 0, w - 1)))
+            accept = wait == 0
+            m.d.comb += fired.eq(self.i.valid & accept)
+        m.d.comb += self.i.ready.eq(enable & accept)
+        net.valid_in = self.i.valid & accept
         values: dict[str, Tensor] = {}
         offset = 0
         for node in self.graph.inputs:
@@ -144,33 +161,17 @@ class SpatialNetwork(wiring.Component):
         outputs = [values[name] for name in self.graph.outputs]
         stage = max(1, max(t.stage for t in outputs))
         outputs = [net.delay(t, stage, f"out{k}") for k, t in enumerate(outputs)]
+        net.valid_at(stage)
         net.finish()
         payload = [t.value for out in outputs for t in out.terms.flat]
         m.d.comb += self.o.payload.eq(_cat_fields(payload, port_fields(self.out_types)))
-        # one valid bit per stage, loaded with the data
-        valid, valid_upsets = self.i.valid, []
-        for k in range(stage):
-            copies = [Signal(name=f"valid_{k + 1}" + (f"_tmr{c}" if self.tmr else ""),
-                             attrs=KEEP if self.tmr else {})
-                      for c in range(3 if self.tmr else 1)]
-            with m.If(enable):
-                m.d.sync += [reg.eq(valid) for reg in copies]
-            if self.tmr:
-                a, b, c = copies
-                valid = Signal(name=f"valid_{k + 1}_voted")
-                m.d.comb += valid.eq((a & b) | (a & c) | (b & c))
-                valid_upsets.append((a != b) | (a != c))
-            else:
-                valid = copies[0]
-        m.d.comb += self.o.valid.eq(valid)
-        self.triplicated = net.triplicated + [
-            [f"valid_{k + 1}_tmr{c}" for c in range(3)] for k in range(stage)] \
-            + ([[f"weights.{c.name}" for c in copies] for copies in self.bank.copies.values()]
-               if self.bank is not None else []) if self.tmr else []
+        m.d.comb += self.o.valid.eq(net.valid_at(stage))
+        self.triplicated = list(net.triplicated)
+        if self.tmr and self.bank is not None:
+            self.triplicated += [[f"weights.{c.name}" for c in copies]
+                                 for copies in self.bank.copies.values()]
         if self.tmr:
-            upsets = net.upsets + valid_upsets
-            if self.bank is not None:
-                upsets.append(self.bank.upset)
+            upsets = net.upsets + ([self.bank.upset] if self.bank is not None else [])
             m.d.comb += self.upset.eq(Cat(*upsets).any() if upsets else 0)
             with m.If(self.upset & (self.upset_count != (1 << UPSET_COUNT_BITS) - 1)):
                 m.d.sync += self.upset_count.eq(self.upset_count + 1)
@@ -196,6 +197,28 @@ class SpatialNetwork(wiring.Component):
         if isinstance(node, ir.SignBinarize):
             return netlist.sign_binarize(args[0])
         return netlist.concat(node, args, net)
+
+
+def reuse_factors(graph: ir.Graph, reuse: int | dict) -> dict[str, int]:
+    """Layer name -> the clocks its dot products are shared over (> 1 only), from one
+    factor for every Dense and Conv2D layer or a dict by name; capped at the layer's
+    output count.  A factor below 1 or a name that is no such layer is refused."""
+    shared = {n.name: n for n in graph.nodes
+              if isinstance(n, (ir.Dense, ir.DenseLayer, ir.Conv2D))}
+    given = dict(reuse) if isinstance(reuse, dict) else dict.fromkeys(shared, reuse)
+    if not isinstance(reuse, dict) and (isinstance(reuse, bool) or not isinstance(reuse, int)
+                                        or reuse < 1):
+        raise NeurogateError(f"the reuse factor must be a positive integer, not {reuse!r}")
+    for name, factor in given.items():
+        if name not in shared:
+            raise NeurogateError(f"reuse factor for {name!r}: no Dense or Conv2D layer of "
+                                 f"that name (layers: {', '.join(shared) or 'none'})")
+        if not isinstance(factor, int) or isinstance(factor, bool) or factor < 1:
+            raise NeurogateError(f"layer {name!r}: reuse factor must be a positive "
+                                 f"integer, not {factor!r}")
+    factors = {name: min(factor, shared[name].out.size)
+               for name, factor in given.items()}
+    return {name: factor for name, factor in factors.items() if factor > 1}
 
 
 def _cat_fields(values, fields: list[Field]):
