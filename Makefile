@@ -24,7 +24,7 @@ $(error make synth-ice40: TARGET=$(TARGET) is not an iCE40 device; use TARGET=ic
 endif
 endif
 
-.PHONY: setup test regress hls4ml-peer demo rtl sim synth-ice40 synth-ecp5 asic-area report bench blocks-report fp-study clean asic-extras
+.PHONY: setup test regress hls4ml-peer demo rtl sim synth-ice40 synth-ecp5 asic-area report bench blocks-report fp-study econt-study clean asic-extras
 
 setup: $(STAMP)
 
@@ -103,6 +103,14 @@ blocks-report: $(STAMP)
 fp-study: $(STAMP)
 	$(BIN)/pip install --quiet "matplotlib>=3.8"
 	$(BIN)/python bench/fp_study.py
+
+# The ECON-T encoder's latent and weight widths against EMD, area and power, with and
+# without TMR -> docs/econt-study.md and docs/econt-study.png (ECON_STUDY_TIME: the
+# standard-cell flow of every design, one at a time; `make asic-extras` first, or the
+# docs hold the design counts only).
+econt-study: $(STAMP)
+	$(BIN)/pip install --quiet "matplotlib>=3.8"
+	$(BIN)/python bench/econt_study.py
 
 clean:
 	rm -rf build sim_build bench/out

@@ -48,7 +48,12 @@ approximation for the saved encoder, and that its graph gives the same latents a
 Output: ``models/data/econt_encoder.h5`` (8-bit inputs, 6-bit weights, 9-bit latent),
 ``models/data/econt_decoder.h5`` and ``models/data/econt_metrics.json`` (the held-out EMD of
 the float baseline and of the shipped encoder through the neurogate golden model, and with
-``--sweep`` the other widths).
+``--sweep`` the other widths).  With ``--sweep`` every other encoder is saved too, with the
+decoder trained beside it: ``models/data/econt_encoder_l{latent}_w{weights}.h5`` and
+``econt_decoder_l{latent}_w{weights}.h5`` (``sweep_paths``); its metrics entry adds the EMD
+through the golden model of the saved file (``emd_golden``, which must equal the Keras
+figure: the script refuses to write the metrics when any latent value differs) and the
+two file names.  ``models/econt_study.py`` compiles them for the ECON-T study.
 """
 
 from __future__ import annotations
@@ -206,6 +211,12 @@ def train(latent_bits: int | None, weight_bits: int | None, epochs: int, seed: i
     return encoder, decoder, metrics
 
 
+def sweep_paths(latent_bits: int, weight_bits: int) -> tuple[Path, Path]:
+    """The saved encoder and decoder of one sweep configuration."""
+    tag = f"l{latent_bits}_w{weight_bits}"
+    return DATA / f"econt_encoder_{tag}.h5", DATA / f"econt_decoder_{tag}.h5"
+
+
 def golden_emd(encoder_path: Path, decoder, held_out: np.ndarray) -> tuple[float, int]:
     """The held-out EMD through the neurogate golden model of the saved encoder, and the
     count of latent values where the graph differs from ``model.predict``."""
@@ -234,6 +245,22 @@ def versions() -> dict:
             "qkeras": qkeras.__version__, "pot": ot.__version__, "numpy": np.__version__}
 
 
+def save_checked(label: str, encoder, decoder, encoder_path: Path, decoder_path: Path,
+                 held_out: np.ndarray) -> float | None:
+    """Save the pair, then measure the saved encoder's held-out EMD through the neurogate
+    golden model; ``None`` (and a message) when its graph differs from QKeras."""
+    encoder.save(encoder_path, include_optimizer=False)
+    decoder.save(decoder_path, include_optimizer=False)
+    golden, mismatches = golden_emd(encoder_path, decoder, held_out)
+    print(f"{label} through the neurogate golden model: EMD {golden:.4f}, "
+          f"{mismatches} latent values differ from model.predict", flush=True)
+    if mismatches:
+        print(f"{encoder_path}: the graph differs from QKeras; not writing the metrics",
+              file=sys.stderr)
+        return None
+    return golden
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweep", action="store_true",
@@ -255,13 +282,8 @@ def main() -> int:
     encoder, decoder, asic = step(f"ASIC {ASIC}", ASIC["latent_bits"], ASIC["weight_bits"],
                                   init=base[:2])
     DATA.mkdir(exist_ok=True)
-    encoder.save(ENCODER, include_optimizer=False)
-    decoder.save(DECODER, include_optimizer=False)
-    hardware, mismatches = golden_emd(ENCODER, decoder, maps[1])
-    print(f"ASIC through the neurogate golden model: EMD {hardware:.4f}, "
-          f"{mismatches} latent values differ from model.predict", flush=True)
-    if mismatches:
-        print("the graph differs from QKeras; not writing the metrics", file=sys.stderr)
+    hardware = save_checked(f"ASIC {ASIC}", encoder, decoder, ENCODER, DECODER, maps[1])
+    if hardware is None:
         return 1
 
     sweep = []
@@ -269,8 +291,14 @@ def main() -> int:
         widths = [(bits, ASIC["weight_bits"]) for bits in (3, 5, 7)] + \
                  [(ASIC["latent_bits"], bits) for bits in (4, 8)]
         for latent_bits, weight_bits in widths:
-            sweep.append(step(f"latent {latent_bits} bits, weights {weight_bits} bits",
-                              latent_bits, weight_bits, init=base[:2])[2])
+            label = f"latent {latent_bits} bits, weights {weight_bits} bits"
+            encoder, decoder, metrics = step(label, latent_bits, weight_bits, init=base[:2])
+            encoder_path, decoder_path = sweep_paths(latent_bits, weight_bits)
+            golden = save_checked(label, encoder, decoder, encoder_path, decoder_path, maps[1])
+            if golden is None:
+                return 1
+            sweep.append({**metrics, "emd_golden": golden, "encoder": encoder_path.name,
+                          "decoder": decoder_path.name})
     report = {
         "command": "python models/train_econt.py" + (" --sweep" if args.sweep else ""),
         "held_out_maps": len(maps[1]), "held_out_seed": econt_data.HELD_OUT_SEED,
