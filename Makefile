@@ -105,8 +105,8 @@ fp-study: $(STAMP)
 	$(BIN)/python bench/fp_study.py
 
 # The ECON-T encoder's latent and weight widths against EMD, area and power, with and
-# without TMR -> docs/econt-study.md and docs/econt-study.png (ECON_STUDY_TIME: the
-# standard-cell flow of every design, one at a time; `make asic-extras` first, or the
+# without TMR -> docs/econt-study.md and docs/econt-study.png (about 2 h 15 min: the
+# standard-cell flow of nine designs, one at a time; `make asic-extras` first, or the
 # docs hold the design counts only).
 econt-study: $(STAMP)
 	$(BIN)/pip install --quiet "matplotlib>=3.8"

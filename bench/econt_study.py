@@ -10,12 +10,14 @@ Run from the repository root (``make econt-study`` also installs matplotlib)::
 Every configuration of ``neurogate.models.econt_study.CONFIGS`` is compiled with and
 without TMR (``econt_study.study``; build folders in ``build/econt-study/``).  The
 standard-cell flow (OSU 0.18 µm, OpenSTA; ``make asic-extras``) runs on every design
-without TMR and on the TMR designs named by ``--synth-tmr`` (default ``SYNTH_TMR``: a
-cell mapping of the ECON-T encoder takes about 8 minutes, its TMR variant longer, and
-the machine has two cores).  The docs are written only when synthesis was asked for;
-without a standard-cell library they hold the counts and the line saying how to install
-one.  ``--reuse`` takes standard-cell results from ``build/econt-study/cells/`` when the
-Verilog, library, clock and tools are unchanged (to resume an interrupted run).
+without TMR and on the TMR designs named by ``--synth-tmr`` (default ``SYNTH_TMR``: the
+standard cells of one ECON-T design take 5 to 10 min without TMR and 14 to 45 min with
+it, so the nine designs take about 2 h 15 min and all twelve would take about 3 h 40).
+
+The docs are written only when synthesis was asked for; without a standard-cell library
+they hold the counts and the line saying how to install one.  ``--reuse`` takes
+standard-cell results from ``build/econt-study/cells/`` when the Verilog, library, clock
+and tool versions are unchanged (to resume an interrupted run).
 """
 
 from __future__ import annotations
@@ -90,7 +92,9 @@ def tmr_costs(records) -> list[str]:
         if not r.tmr or plain is None or r.area_um2 is None or plain.area_um2 is None:
             continue
         text = (f"- {r.config.describe()}: area x{r.area_um2 / plain.area_um2:.2f}, "
-                f"flip-flops x{r.flip_flops / plain.flip_flops:.2f}")
+                f"flip-flops x{r.flip_flops / plain.flip_flops:.2f} (synthesis kept "
+                f"{plain.flip_flops / plain.register_bits:.1%} of the generator's register "
+                f"bits without TMR, {r.flip_flops / r.register_bits:.1%} with it)")
         if r.power_mw is not None and plain.power_mw is not None:
             text += (f", power x{r.power_mw / plain.power_mw:.2f}, critical path "
                      f"{plain.critical_path_ns:.3f} -> {r.critical_path_ns:.3f} ns")
@@ -260,7 +264,7 @@ def document(records: list[Record], args, seconds: float, plotted: str) -> str:
         "",
     ]
     if missing:
-        lines += [f"No standard-cell library here, so no area or power: `{missing}`", ""]
+        lines += ["No standard-cell library here, so no area or power:", "", f"> {missing}", ""]
     lines += ["## Results", ""] + table(records) + [""]
     lines += [("EMD of the float encoder: "
                f"{records[0].emd_float:.4f}; `vs float` is relative to it. Area, critical "
@@ -278,7 +282,9 @@ def document(records: list[Record], args, seconds: float, plotted: str) -> str:
         lines += ["Along each axis (without TMR):", ""] + seen + [""]
     costs = tmr_costs(records)
     if costs:
-        lines += ["Cost of TMR, same widths:", ""] + costs + [""]
+        lines += ["Cost of TMR, same widths (flip-flops include the valid bits, which the "
+                  "register bits do not; without TMR yosys removes constant and unused "
+                  "bits, with TMR `keep` holds every copy):", ""] + costs + [""]
     lines += ["## Next to the ECON-T ASIC", "",
               ("Di Guglielmo et al., *A reconfigurable neural network ASIC for detector "
                "front-end data compression at the HL-LHC* (IEEE TNS 68, 2021; "
