@@ -2,7 +2,8 @@
 its area, timing and power in standard cells, with and without TMR.
 
     from neurogate.models import econt_study
-    records = econt_study.study(out="build/econt-study")                 # counts only
+    records = econt_study.study(out=None)                                  # counts, no RTL
+    records = econt_study.study(out="build/econt-study")                   # + the Verilog
     records = econt_study.study(out="build/econt-study", synthesize=True)  # + OSU 0.18 um
 
 For every configuration (``Config``: latent bits, weight bits; the inputs are 8 bits
@@ -269,13 +270,15 @@ def study(configs=CONFIGS, tmr=(False, True), *, out: str | Path | None = "build
 
     Every design is compiled first (10 to 30 s each; with ``out`` None only planned, for
     the counts, and nothing can be synthesized), then, with ``synthesize``, the standard
-    cells run one design at a time (about 10 minutes each for the ECON-T encoder; see
-    ``docs/econt-study.md``).  ``synthesize_only``: a set of ``(Config, tmr)`` pairs to
-    synthesize (default all); the others keep their counts only (``synthesis`` says so).
-    Each standard-cell result is written to ``out/cells/<folder name>.json``; with
-    ``reuse`` one whose Verilog, library, clock and tools are unchanged is read back
-    instead of rerun (``synth_seconds`` is then the original run's).  ``log``: a function taking one
-    line of progress (``print`` by default).
+    cells run one design at a time (5 to 10 min per ECON-T design without TMR, 14 to 45
+    min with it, on the project's 2-core machine; see ``docs/econt-study.md``).
+
+    ``synthesize_only``: a set of ``(Config, tmr)`` pairs to synthesize (default all); the
+    others keep their counts only (``synthesis`` says so).  Each standard-cell result is
+    written to ``out/cells/<folder name>.json``; with ``reuse`` one whose Verilog,
+    library, clock and tools are unchanged is read back instead of rerun
+    (``synth_seconds`` is then the original run's).  ``log``: a function taking one line
+    of progress (``print`` by default).
     """
     if synthesize and out is None:
         raise ValueError("synthesis needs the Verilog: give a build folder `out`")
