@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 export YOWASP_CACHE_DIR ?= $(HOME)/.cache/yowasp
 
-MODEL   ?= models/mlp_digits.py
+MODEL   ?= models/residual_cnn.py
 ARRAY   ?= 8x8
 TARGET  ?= ecp5-85k
 OUT     ?= build/$(basename $(notdir $(MODEL)))_$(ARRAY)_$(TARGET)
@@ -45,10 +45,10 @@ regress: $(STAMP)
 	$(BIN)/python bench/regress.py --vectors $(REGRESS_VECTORS)
 
 demo: $(STAMP)
-	$(BIN)/neurogate compile models/mlp_digits.py --target ecp5-85k --array 8x8 --out build/mlp
-	$(BIN)/neurogate verify build/mlp --vectors 200
-	$(BIN)/neurogate synth build/mlp
-	$(BIN)/neurogate report build/mlp
+	$(BIN)/neurogate compile models/residual_cnn.py --target ecp5-85k --array 8x8 --out build/cnn
+	$(BIN)/neurogate verify build/cnn --vectors 200
+	$(BIN)/neurogate synth build/cnn
+	$(BIN)/neurogate report build/cnn
 
 # The build folder is named after model, array and target; the flows below reuse it and
 # recompile only when the model file changed.  `make rtl` always recompiles.
@@ -74,7 +74,8 @@ report: $(OUT)/design.json
 	$(BIN)/neurogate report $(OUT)
 
 bench: $(STAMP)
-	$(BIN)/python bench/utilization.py
+	$(BIN)/python bench/engine_utilization.py
+	$(BIN)/python bench/engine_vgg16.py
 	$(BIN)/python bench/compile_time.py
 	$(BIN)/python bench/verify_speed.py
 	$(BIN)/python bench/hls_speed.py

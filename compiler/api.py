@@ -1,11 +1,11 @@
 """The Python API: what the command line does, callable from scripts and sweeps.
 
     from neurogate.compiler import api
-    graph = api.load("models/mlp_digits.py")
-    for array in ("4x4", "8x8", "16x8"):
-        print(array, api.estimate(graph, array))           # no RTL: tiling + cycle model
-    folder = api.compile(graph, array="8x8", target="ecp5-85k", out="build/mlp")
-    api.verify(folder, vectors=200)                         # Verilator + cocotb vs golden
+    graph = api.load("models/residual_cnn.py")
+    for array in ("4x4", "8x8", "16x16"):
+        print(array, api.estimate(graph, array))           # no RTL: program + cycle model
+    folder = api.compile(graph, array="8x8", target="ecp5-85k", out="build/cnn")
+    api.verify(folder, vectors=200)                         # the engine on Verilator vs golden
     api.synth(folder)                                       # yosys + nextpnr numbers
 
 ``estimate`` runs the first steps of ``compile`` (legalize, plan) and stops before RTL.
@@ -19,12 +19,12 @@ from ..hw.config import ArrayShape
 from ..numerics.errors import NeurogateError
 from ..numerics.formats import IntFormat
 from . import driver, frontends
-from .backends.amaranth.emit import AmaranthEngine
 from .backends.base import Backend, CompileOptions, Estimate
+from .backends.engine.backend import EngineBackend, EngineOptions
 from .backends.hls.backend import HlsBackend, HlsEstimate
 from .backends.hls.binding import HlsOptions
 from .backends.spatial.backend import SpatialBackend, SpatialEstimate, SpatialOptions
-from .design import Design, HlsDesign, SpatialDesign
+from .design import HlsDesign, ProgramDesign, SpatialDesign
 from .flows.synth import synth_design
 from .flows.verify import verify_design
 from .ir import Graph
@@ -33,9 +33,10 @@ from .targets import get_target
 
 __all__ = ["Estimate", "compile", "compile_design", "estimate", "load", "synth", "verify"]
 
-BACKENDS: dict[str, type[Backend]] = {"amaranth": AmaranthEngine, HlsBackend.name: HlsBackend,
+BACKENDS: dict[str, type[Backend]] = {"amaranth": EngineBackend, HlsBackend.name: HlsBackend,
                                       SpatialBackend.name: SpatialBackend}
-ALIASES = {AmaranthEngine.name: "amaranth"}
+ALIASES = {EngineBackend.name: "amaranth"}
+#: engine: the programmable engine (docs/engine.md); spatial: the network unrolled.
 STYLES = ("engine", "spatial")
 
 
@@ -89,7 +90,13 @@ def _hls(io: str, reuse: int, strategy: str) -> HlsOptions:
 
 
 def _backend_options(backend: Backend, io: str, reuse: int | dict, strategy: str,
-                     levels_per_stage: int, weights: str, tmr: bool):
+                     levels_per_stage: int, weights: str, tmr: bool, engine=None, batch: int = 1,
+                     weight_loading: str = "auto"):
+    if isinstance(backend, EngineBackend):
+        return EngineOptions(engine=engine, batch=batch, weights=weight_loading)
+    if engine is not None or batch != 1 or weight_loading != "auto":
+        raise NeurogateError("engine, batch and weight_loading are options of the "
+                             "programmable engine (style engine)")
     if isinstance(backend, SpatialBackend):
         try:
             return SpatialOptions(levels_per_stage=levels_per_stage, weights=weights, tmr=tmr,
@@ -102,22 +109,27 @@ def _backend_options(backend: Backend, io: str, reuse: int | dict, strategy: str
 def estimate(graph: Graph, array: str | ArrayShape = "8x8", *, target: str = "ecp5-85k",
              backend: str = "amaranth", style: str = "engine", io: str = "parallel",
              reuse: int | dict = 1, strategy: str = "latency", levels_per_stage: int = 2,
-             weights: str = "constants",
-             tmr: bool = False) -> Estimate | HlsEstimate | SpatialEstimate:
+             weights: str = "constants", tmr: bool = False, engine=None, batch: int = 1,
+             weight_loading: str = "auto") -> Estimate | HlsEstimate | SpatialEstimate:
     """The first steps of ``compile`` (legalize, plan), no RTL or C++ written."""
     chosen = _backend(backend, style)
     return driver.estimate(graph, chosen, _options(array, target, _backend_options(
-        chosen, io, reuse, strategy, levels_per_stage, weights, tmr)))
+        chosen, io, reuse, strategy, levels_per_stage, weights, tmr, engine, batch,
+        weight_loading)))
 
 
 def compile_design(graph: Graph, *, array: str | ArrayShape = "8x8", target: str = "ecp5-85k",
                    out: str | Path, backend: str = "amaranth", style: str = "engine",
                    io: str = "parallel", reuse: int | dict = 1, strategy: str = "latency",
                    levels_per_stage: int = 2, weights: str = "constants",
-                   tmr: bool = False) -> Design | HlsDesign | SpatialDesign:
+                   tmr: bool = False, engine=None, batch: int = 1, weight_loading: str = "auto",
+                   ) -> ProgramDesign | HlsDesign | SpatialDesign:
     """Like ``compile``, returning the typed design written to ``design.json``.
 
-    ``backend="amaranth"``: the matrix engine (``array``, ``target``), or with
+    ``backend="amaranth"``: the programmable engine (``array`` NxN, ``target``; or
+    ``engine``, an ``hw.engine.config.EngineConfig``, to compile several models for one
+    engine; ``batch`` images per run; ``weight_loading`` "auto", "resident" or
+    "streamed"), or with
     ``style="spatial"`` the whole network unrolled at one inference per clock
     (``levels_per_stage`` adder levels between registers; ``weights="registers"`` keeps
     weights in registers rewritable through the ``cfg`` bus; ``tmr`` triples every
@@ -128,7 +140,8 @@ def compile_design(graph: Graph, *, array: str | ArrayShape = "8x8", target: str
     "resource")."""
     chosen = _backend(backend, style)
     return driver.compile(graph, chosen, _options(array, target, _backend_options(
-        chosen, io, reuse, strategy, levels_per_stage, weights, tmr)), Path(out))
+        chosen, io, reuse, strategy, levels_per_stage, weights, tmr, engine, batch,
+        weight_loading)), Path(out))
 
 
 def compile(graph: Graph, *, out: str | Path, **options) -> Path:
@@ -138,12 +151,10 @@ def compile(graph: Graph, *, out: str | Path, **options) -> Path:
 
 
 def verify(folder: str | Path, *, vectors: int = 200, seed: int = 0,
-           dataset: str | Path | None = None, protocol: bool = False,
-           jobs: int | None = None) -> dict:
-    """The RTL against the golden model: the compiled Verilator harness, or with
-    ``protocol`` the cocotb bench (idle cycles, back-pressure)."""
-    return verify_design(Path(folder), vectors=vectors, seed=seed, dataset=dataset,
-                         protocol=protocol, jobs=jobs)
+           dataset: str | Path | None = None, jobs: int | None = None) -> dict:
+    """The design against the golden model on the compiled Verilator harness (the HLS
+    project by its g++ C-simulation)."""
+    return verify_design(Path(folder), vectors=vectors, seed=seed, dataset=dataset, jobs=jobs)
 
 
 def synth(folder: str | Path, *, target: str | None = None, mhz: float | None = None,

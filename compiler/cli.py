@@ -85,8 +85,15 @@ def main():
               help="a Keras model's input quantization in hls4ml's spelling, e.g. "
                    "'ap_fixed<16,6>' (default: read from a leading QActivation)")
 @click.option("--style", type=click.Choice(["engine", "spatial"]), default="engine",
-              show_default=True, help="amaranth: the programmable matrix engine, or the network "
-                                      "unrolled layer by layer at one inference per clock")
+              show_default=True, help="amaranth: the programmable engine (any CNN; program and "
+                                      "weights loaded at run time), or the network unrolled "
+                                      "layer by layer at one inference per clock")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+              help="engine: images per inference run (weights loaded once per run)")
+@click.option("--weight-loading", type=click.Choice(["auto", "resident", "streamed"]),
+              default="auto", show_default=True,
+              help="engine: weights loaded once (resident) or with every run (streamed, "
+                   "double-buffered); auto keeps them resident when they fit")
 @click.option("--levels-per-stage", type=click.IntRange(min=1), default=2, show_default=True,
               help="spatial: adder-tree levels between pipeline registers")
 @click.option("--weights", type=click.Choice(["constants", "registers"]), default="constants",
@@ -102,8 +109,8 @@ def main():
 @click.option("--strategy", type=click.Choice(["latency", "resource"]), default="latency",
               show_default=True, help="hls: fully unrolled layers, or --reuse-shared multipliers")
 def compile(model: Path, target: str, array_text: str, out: Path, backend: str,
-            input_format: str | None, style: str, levels_per_stage: int, weights: str,
-            tmr: bool, io: str, reuse: int, strategy: str):
+            input_format: str | None, style: str, batch: int, weight_loading: str,
+            levels_per_stage: int, weights: str, tmr: bool, io: str, reuse: int, strategy: str):
     """Compile MODEL (a .py file defining build_model(), a QKeras/Keras .h5 or .keras, or a
     QONNX .onnx) into a build folder."""
     from . import api
@@ -113,7 +120,9 @@ def compile(model: Path, target: str, array_text: str, out: Path, backend: str,
     design = api.compile_design(graph, array=array_text, target=target, out=out,
                                 backend=backend, style=style, io=io, reuse=reuse,
                                 strategy=strategy, levels_per_stage=levels_per_stage,
-                                weights=weights, tmr=tmr)
+                                weights=weights, tmr=tmr,
+                                **({"batch": batch, "weight_loading": weight_loading}
+                                   if style == "engine" and backend == "amaranth" else {}))
     seconds = time.perf_counter() - start
     if style == "spatial":
         c = design.cost
@@ -123,14 +132,21 @@ def compile(model: Path, target: str, array_text: str, out: Path, backend: str,
                    f"{design.latency} clocks; {c.adders} adders, {c.multipliers} multipliers, "
                    f"{c.register_bits} register bits -> {out}/{design.verilog} ({seconds:.1f} s)")
         return
+    if backend != "hls":
+        n = design.engine.array
+        click.echo(f"compiled {design.name} for the {n}x{n} engine ({design.target}): "
+                   f"{design.instructions} instructions, {design.weights} weights "
+                   f"({design.weight_stream_bytes} weight-stream bytes per run), "
+                   f"scratchpad {design.spad_words_used}/{design.engine.spad_words} words, "
+                   f"{design.expected_cycles} cycles per run by the cycle model -> "
+                   f"{out}/{design.verilog} ({seconds:.1f} s)")
+        return
     if backend == "hls":
         click.echo(f"compiled {design.name}: {len(design.layers)} layers into an HLS project "
                    f"(io_{design.io}, {design.strategy}, reuse {design.reuse}) -> "
                    f"{out}/firmware/{design.top}.cpp ({seconds:.1f} s)")
         return
-    click.echo(f"compiled {design.name}: {len(design.engine.layers)} layers on a "
-               f"{design.config.array} array for {design.target} -> {out}/{design.verilog} "
-               f"({design.expected_cycles} cycles/inference by the cycle model, {seconds:.1f} s)")
+
 
 
 @main.command()
@@ -141,44 +157,35 @@ def compile(model: Path, target: str, array_text: str, out: Path, backend: str,
 @click.option("--dataset", type=click.Path(path_type=Path), default=None,
               help=".npz with inputs `x` (integers in the input format) and optional labels `y`:"
                    " every input through the RTL, accuracy reported")
-@click.option("--protocol", is_flag=True,
-              help="the cocotb bench instead: random idle input cycles and output back-pressure"
-                   " (slow: Python runs every clock; NEUROGATE_WAVES=1 writes waveforms)")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="parallel C++ compile jobs for the simulator build (default 2)")
-def verify(folder: Path, vectors: int, seed: int, dataset: Path | None, protocol: bool,
-           jobs: int | None):
+def verify(folder: Path, vectors: int, seed: int, dataset: Path | None, jobs: int | None):
     """Simulate FOLDER's RTL on Verilator against the golden model, every output element.
 
     The simulator is built once per design (cached); later runs start at once.
     """
     from . import api
 
-    report = api.verify(folder, vectors=vectors, seed=seed, dataset=dataset, protocol=protocol,
-                        jobs=jobs)
+    report = api.verify(folder, vectors=vectors, seed=seed, dataset=dataset, jobs=jobs)
     v = report["verified"]
-    if protocol:
-        click.echo(f"verified {v['vectors']} vectors under cocotb (+{v['stress_vectors']} with "
-                   f"idle cycles and back-pressure): {v['mismatches']} mismatches; "
-                   f"{report['latency_cycles']} cycles/inference")
-        return
     s = report["simulation"]
     if v["method"] == "g++ C-simulation":
         click.echo(f"verified {v['vectors']} vectors by g++ C-simulation of the HLS project: "
                    f"{v['mismatches']} of {v['elements']} elements differ; "
                    f"{s['inferences_per_second']:,.0f} inferences/s")
-    elif "initiation_interval" in report:
+    elif "engine_cycles" in report:
+        e = report["engine_cycles"]
+        click.echo(f"verified {v['vectors']} vectors on the Verilated engine running the "
+                   f"program: {v['mismatches']} of {v['elements']} elements differ; "
+                   f"{e['total']:,} cycles for {e['runs']} run(s) incl. loading the program "
+                   f"(cycle model: {e['model_per_run']:,} per run); "
+                   f"{s['inferences_per_second']:,.0f} inferences/s")
+    else:
         click.echo(f"verified {v['vectors']} vectors on the compiled Verilator harness, an "
                    f"input offered every clock: {v['mismatches']} of {v['elements']} elements "
                    f"differ; "
                    f"latency {report['latency_cycles']} cycles, initiation interval "
                    f"{report['initiation_interval']:g}; {s['inferences_per_second']:,.0f} "
-                   f"inferences/s, {s['clocks_per_second']:,.0f} clocks/s")
-    else:
-        click.echo(f"verified {v['vectors']} vectors on the compiled Verilator harness: "
-                   f"{v['mismatches']} of {v['elements']} elements differ; "
-                   f"{report['latency_cycles']} cycles/inference, utilization "
-                   f"{report['utilization']:.1%}; {s['inferences_per_second']:,.0f} "
                    f"inferences/s, {s['clocks_per_second']:,.0f} clocks/s")
     if "accuracy" in report and dataset is not None:
         a = report["accuracy"]

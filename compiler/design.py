@@ -1,9 +1,10 @@
 """The typed description of one compiled design: ``design.json``, written by the backend
-and read back as the same object by the bench, the cycle model, the report and the
-synthesis flow (``Design.from_json``).
+and read back as the same object by the bench, the report and the synthesis flow
+(``load_design_json``): ``ProgramDesign`` (the programmable engine), ``SpatialDesign``
+or ``HlsDesign``.
 
-Each quantity is stored once: the engine's shape, widths and memory depths are its
-``AcceleratorConfig``; the per-layer schedule is the descriptor the sequencer runs.
+Each quantity is stored once: the engine's size and memory depths are its
+``EngineConfig``; the program itself is rebuilt from ``graph.json``.
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ import json
 import re
 from dataclasses import dataclass
 
-from ..hw.config import AcceleratorConfig
-from ..hw.program import LayerDescriptor
+from ..hw.engine.config import EngineConfig
 from ..numerics.checks import check_int
 from ..numerics.errors import NeurogateError
 from ..numerics.records import from_data, to_data
 
-SCHEMA = 4     # 3: layer descriptors carry a rounding (any Rounding), not half_up;
-               # 4: spatial designs carry reuse factors and multiplier bits
-BACKENDS = ("amaranth-engine",)
+SCHEMA = 5     # 4: spatial designs carry reuse factors and multiplier bits;
+               # 5: programmable-engine designs (the dense-chain engine's records retired)
 HLS_BACKEND = "hls"
 SPATIAL_BACKEND = "spatial"
+ENGINE_BACKEND = "engine"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -44,85 +44,26 @@ def _check_record(record, backends: tuple[str, ...], top_field: str,
         raise ValueError(f"verilog must be a .v file name in the build folder, not {name!r}")
 
 
-@dataclass(frozen=True)
-class LayerSchedule:
-    """One dense layer of the program: its shape and the descriptor the sequencer runs."""
-
-    name: str
-    out_features: int
-    in_features: int
-    descriptor: LayerDescriptor
-
-
-@dataclass(frozen=True)
-class EngineDesign:
-    """The matrix engine a design runs on, and what the program needs of it."""
-
-    config: AcceleratorConfig
-    layers: tuple[LayerSchedule, ...]
-    input_chunks: int       # input stream words (of ``cols`` lanes) per inference
-    io_pins: int
-    memory_bits: int
-
-    def __post_init__(self):
-        if not self.layers:
-            raise ValueError("engine.layers must name at least one layer")
-
-    @property
-    def descriptors(self) -> tuple[LayerDescriptor, ...]:
-        """What the sequencer runs, layer by layer (with ``config``, all the cycle model
-        needs)."""
-        return tuple(layer.descriptor for layer in self.layers)
-
-
-@dataclass(frozen=True)
-class Design:
-    """A build folder's design: what was compiled, for what, and how it is scheduled."""
-
-    name: str
-    backend: str
-    target: str
-    toplevel: str
-    verilog: str            # file name of the Verilog inside the build folder
-    input_size: int
-    output_size: int
-    expected_cycles: int    # cycles per inference by the cycle model
-    useful_macs: int
-    engine: EngineDesign
-    schema: int = SCHEMA
-
-    def __post_init__(self):
-        _check_record(self, BACKENDS, "toplevel")
-        for name in ("input_size", "output_size", "expected_cycles", "useful_macs"):
-            check_int(name, getattr(self, name), low=1)
-
-    @property
-    def config(self) -> AcceleratorConfig:
-        return self.engine.config
-
-    @property
-    def layer_names(self) -> tuple[str, ...]:
-        return tuple(layer.name for layer in self.engine.layers)
-
-    def to_json(self) -> str:
-        return json.dumps(to_data(self), indent=2, sort_keys=True) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str, *, where: str = "design.json") -> Design:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise NeurogateError(f"{where}: not valid JSON ({error.msg} at line {error.lineno} "
-                                 f"column {error.colno})") from None
-        if isinstance(data, dict) and data.get("schema", SCHEMA) != SCHEMA:
-            # before the fields: an older design.json may not decode at all
-            raise NeurogateError(f"{where}: schema {data['schema']!r} is not this neurogate's "
-                                 f"({SCHEMA}); compile the model again")
-        if isinstance(data, dict) and cls is Design:
-            other = {HLS_BACKEND: HlsDesign, SPATIAL_BACKEND: SpatialDesign}
-            if data.get("backend") in other:
-                return from_data(other[data["backend"]], data, where=where)
-        return from_data(cls, data, where=where)
+def load_design_json(text: str, *, where: str = "design.json"):
+    """The typed design record of a ``design.json`` (its ``backend`` picks the class)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise NeurogateError(f"{where}: not valid JSON ({error.msg} at line {error.lineno} "
+                             f"column {error.colno})") from None
+    if isinstance(data, dict) and data.get("schema", SCHEMA) != SCHEMA:
+        # before the fields: an older design.json may not decode at all
+        raise NeurogateError(f"{where}: schema {data['schema']!r} is not this neurogate's "
+                             f"({SCHEMA}); compile the model again")
+    if not isinstance(data, dict):
+        raise NeurogateError(f"{where}: expected an object, not {type(data).__name__}")
+    kinds = {HLS_BACKEND: HlsDesign, SPATIAL_BACKEND: SpatialDesign,
+             ENGINE_BACKEND: ProgramDesign}
+    backend = data.get("backend")
+    if backend not in kinds:
+        raise NeurogateError(f"{where}: backend must be one of {', '.join(kinds)}, not "
+                             f"{backend!r}")
+    return from_data(kinds[backend], data, where=where)
 
 
 @dataclass(frozen=True)
@@ -256,6 +197,49 @@ class SpatialDesign:
     @property
     def out_bits(self) -> int:
         return sum(p.width * p.size for p in self.outputs)
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.outputs)
+
+    def to_json(self) -> str:
+        return json.dumps(to_data(self), indent=2, sort_keys=True) + "\n"
+
+
+@dataclass(frozen=True)
+class ProgramDesign:
+    """A model compiled for the programmable engine (``compiler/backends/engine``): the
+    engine's Verilog depends only on ``engine``; the model is the program and the weight
+    stream, rebuilt bit for bit from ``graph.json`` by ``neurogate verify``."""
+
+    name: str
+    backend: str
+    target: str
+    toplevel: str
+    verilog: str
+    engine: EngineConfig
+    batch: int                         # images per inference run
+    weights: str                       # "resident" (loaded once) or "streamed" (every run)
+    inputs: tuple[TensorPort, ...]
+    outputs: tuple[TensorPort, ...]
+    instructions: int
+    program_bytes: int                 # the PROGRAM command and its instructions
+    setup_bytes: int                   # resident weights and biases, loaded once
+    weight_stream_bytes: int           # weights and biases per inference run (streamed)
+    input_bytes: int                   # per inference run
+    output_bytes: int                  # per inference run
+    spad_words_used: int               # peak of live tensors
+    wbuf_words_used: int               # per column
+    expected_cycles: int               # per inference run, by the cycle model
+    useful_macs: int                   # per image
+    schema: int = SCHEMA
+
+    def __post_init__(self):
+        _check_record(self, (ENGINE_BACKEND,), "toplevel")
+        for name in ("batch", "instructions", "expected_cycles"):
+            check_int(name, getattr(self, name), low=1)
+        if self.weights not in ("resident", "streamed"):
+            raise ValueError(f"weights must be resident or streamed, not {self.weights!r}")
 
     @property
     def layer_names(self) -> tuple[str, ...]:

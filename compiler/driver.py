@@ -10,7 +10,7 @@ from pathlib import Path
 from . import serialize
 from .atomic import check_output_folder, staged_folder, write_json_atomic
 from .backends.base import Backend, CompileOptions
-from .design import Design
+from .design import HlsDesign, ProgramDesign, SpatialDesign
 from .ir import Graph
 from .versions import tool_versions
 
@@ -20,7 +20,8 @@ def estimate(graph: Graph, backend: Backend, options: CompileOptions):
     return backend.estimate(plan, options)
 
 
-def compile(graph: Graph, backend: Backend, options: CompileOptions, out: Path) -> Design:
+def compile(graph: Graph, backend: Backend, options: CompileOptions,
+            out: Path) -> ProgramDesign | SpatialDesign | HlsDesign:
     """Compile ``graph`` into the build folder ``out`` (replaced only if it is one)."""
     check_output_folder(out)              # refuse a bad --out before any work
     lowered = backend.legalize(graph)

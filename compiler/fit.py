@@ -1,89 +1,95 @@
-"""Refuse, before synthesis, a design that provably cannot fit its device.
+"""Refuse, before synthesis, an engine that provably cannot fit its device.
 
 I/O pins are counted exactly, and so are DSP blocks: yosys maps every multiplier it can
 onto DSP blocks whether or not the device has that many (``Family.dsp_blocks`` repeats
-its slicing rule), so a design needing more blocks than the device has cannot place.
-Memory bits and LUTs are lower bounds (the cheapest implementation the device has), so
-a design that passes may still fail to place: synthesis then reports it as not fitting,
-naming the over-used resources.
+its slicing rule), so an engine needing more blocks than the device has cannot place.
+Block RAMs are counted as yosys packs each memory (the best of the block's width x depth
+shapes; the scratchpad twice, once per read port): 147 DP16KD for the default 8x8
+engine, as nextpnr reported, and 211 with a 4,096-word weight buffer (over the
+ECP5-85k's 208).  Logic is not estimated: synthesis reports a misfit naming the
+over-used resources.
 """
 
 from __future__ import annotations
 
-from ..hw.config import AcceleratorConfig
-from ..hw.program import descriptor_layout
+from ..hw.engine import isa
+from ..hw.engine.config import EngineConfig
 from ..numerics.errors import NeurogateError
 from .targets import TARGETS, Target
 
 
-def io_pins(config: AcceleratorConfig) -> int:
-    w = config.widths
-    stream_in = config.array.cols * w.act_bits + 2    # payload, valid, ready
-    stream_out = w.out_bits + 1 + 2                   # data, last, valid, ready
-    return stream_in + stream_out + 1 + 2             # busy, clk, rst
+def io_pins(config: EngineConfig) -> int:
+    """Host stream (payload, valid, ready), output stream (data, last, valid, ready),
+    busy, error, error_pc, clk and rst."""
+    return (config.host_bits + 2) + (config.spad_bits + 1 + 2) + 1 + 4 + 16 + 2
 
 
-def memory_bits(config: AcceleratorConfig) -> int:
-    m, w, a = config.memory, config.widths, config.array
-    chunks = 1 << max(1, (m.act_chunks - 1).bit_length())
-    return (a.cols * m.weight_words * a.rows * w.weight_bits
-            + m.bias_words * a.rows * w.acc_bits
-            + a.cols * 2 * chunks * w.act_bits
-            + m.layers * descriptor_layout(config).size)
+def memory_bits(config: EngineConfig) -> int:
+    return sum(copies * depth * width for copies, depth, width in memories(config))
 
 
-def dsp_blocks(config: AcceleratorConfig, target: Target) -> int:
-    """DSP blocks the PE multipliers (signed act x weight) are mapped onto on ``target``."""
-    w = config.widths
-    return config.array.pes * target.arch.dsp_blocks(w.act_bits, w.weight_bits)
+#: Block RAM shapes (depth, width) per family: ECP5 DP16KD (and its 512 x 36 pseudo
+#: dual-port form), iCE40 SB_RAM40_4K.
+RAM_SHAPES = {"ecp5": ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)),
+              "ice40": ((2048, 2), (1024, 4), (512, 8), (256, 16))}
+RAM_BLOCK_BITS = {"ecp5": 18432, "ice40": 4096}
 
 
-def lut_lower_bound(config: AcceleratorConfig, target: Target) -> int:
-    """Multiplier slices left off the DSP blocks need at least a*b/2 LUT4s; every PE's
-    accumulator adder at least acc_bits/2."""
-    w, pes = config.widths, config.array.pes
-    soft = target.arch.soft_multiplier_bits(w.act_bits, w.weight_bits)
-    return pes * (soft // 2 + w.acc_bits // 2)
+def memories(config: EngineConfig) -> list[tuple[int, int, int]]:
+    """(copies, depth, width) of every memory the engine instantiates."""
+    n = config.array
+    return [(2, config.spad_words, config.spad_bits), (n, config.wbuf_words, config.wbuf_bits),
+            (1, config.bias_words, config.bias_bits), (1, config.prog_words, isa.INSTR_BITS)]
 
 
-def _dsp_advice(config: AcceleratorConfig, target: Target) -> str:
+def ram_blocks(config: EngineConfig, family: str) -> int:
+    shapes = RAM_SHAPES[family]
+    return sum(copies * min(-(-width // w) * -(-depth // d) for d, w in shapes)
+               for copies, depth, width in memories(config))
+
+
+def act_operand_bits(config: EngineConfig) -> int:
+    """The array's activation operand: a lane, or the high byte of a two-byte value."""
+    return 2 * config.lane_bits + 1
+
+
+def dsp_blocks(config: EngineConfig, target: Target) -> int:
+    return config.array ** 2 * target.arch.dsp_blocks(act_operand_bits(config),
+                                                      config.weight_bits)
+
+
+def _dsp_advice(config: EngineConfig, target: Target) -> str:
     """``try --array 5x5 or --target ecp5-45k``: the largest square array that fits the
     blocks, and the smallest device with blocks enough for this one."""
-    w = config.widths
-    per = target.arch.dsp_blocks(w.act_bits, w.weight_bits)
+    per = target.arch.dsp_blocks(act_operand_bits(config), config.weight_bits)
     side = 0
     while (side + 1) ** 2 * per <= target.dsps:
         side += 1
-    larger = sorted((t for t in TARGETS.values() if t.ios >= io_pins(config)
-                     and dsp_blocks(config, t) <= t.dsps), key=lambda t: t.dsps)
-    options = ([f"--array {side}x{side}"] if side else []) + [f"--target {t.name}"
-                                                              for t in larger[:1]]
+    larger = sorted((t for t in TARGETS.values() if not t.is_asic
+                     and t.ios >= io_pins(config) and dsp_blocks(config, t) <= t.dsps),
+                    key=lambda t: t.dsps)
+    options = ([f"--array {side}x{side}"] if side >= 2 else []) + [f"--target {t.name}"
+                                                                   for t in larger[:1]]
     return "try " + " or ".join(options) if options else "no listed device has enough"
 
 
-def check_fits(config: AcceleratorConfig, target: Target) -> None:
+def check_fits(config: EngineConfig, target: Target) -> None:
     if target.is_asic:
         return
+    n = config.array
     pins = io_pins(config)
     if pins > target.ios:
-        raise NeurogateError(f"array {config.array} does not fit {target.name}: the design needs "
-                             f"{pins} I/O pins, the {target.package} package has {target.ios}")
-    bits = memory_bits(config)
-    ram_limit = target.bram_bits + target.luts * 16   # every LUT as 16-bit RAM: an upper bound
-    if bits > ram_limit:
-        raise NeurogateError(f"model does not fit {target.name}: {bits} bits of on-chip memory "
-                             f"needed, at most {ram_limit} available")
-    w, pes = config.widths, config.array.pes
+        raise NeurogateError(f"the {n}x{n} engine does not fit {target.name}: it needs {pins} "
+                             f"I/O pins, the {target.package} package has {target.ios}")
     blocks = dsp_blocks(config, target)
     if blocks > target.dsps:
-        per = blocks // pes
-        each = (f" of {w.act_bits}x{w.weight_bits} bits ({per} blocks each)" if per > 1 else "")
         raise NeurogateError(
-            f"array {config.array} does not fit {target.name}: {pes} multipliers{each} need "
+            f"the {n}x{n} engine does not fit {target.name}: {n * n} multipliers need "
             f"{blocks} {target.arch.dsp_cell} DSP blocks, the device has {target.dsps} "
             f"({_dsp_advice(config, target)})")
-    luts = lut_lower_bound(config, target)
-    if luts > target.luts:
-        raise NeurogateError(
-            f"array {config.array} does not fit {target.name}: {pes} PEs need at least {luts} "
-            f"LUTs, the device has {target.luts}")
+    blocks = ram_blocks(config, target.family)
+    have = target.bram_bits // RAM_BLOCK_BITS[target.family]
+    if blocks > have:
+        raise NeurogateError(f"the {n}x{n} engine does not fit {target.name}: its memories "
+                             f"need {blocks} block RAMs, the device has {have} "
+                             f"({config.describe()})")

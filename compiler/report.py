@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..numerics.errors import NeurogateError
-from .design import Design, HlsDesign, SpatialDesign
+from .design import HlsDesign, ProgramDesign, SpatialDesign
 from .flows.design_folder import load_design, load_report
 
 
@@ -95,29 +95,40 @@ def _spatial_rows(design: SpatialDesign, report: dict) -> list[tuple[str, str]]:
     ] + _implementation_rows(report)
 
 
-def _rows(design: Design, report: dict) -> list[tuple[str, str]]:
+def _engine_rows(design: ProgramDesign, report: dict) -> list[tuple[str, str]]:
+    verified = report.get("verified", {})
+    cycles = report.get("engine_cycles", {})
+    c = design.engine
+    macs = design.useful_macs * design.batch
+    util = macs / (c.array ** 2 * design.expected_cycles)
+    return [
+        ("design", design.name),
+        ("target", report.get("target", design.target)),
+        ("engine", f"{c.array}x{c.array}, {c.lane_bits}-bit lanes, {c.weight_bits}-bit "
+                   f"weights, {c.acc_bits}-bit accumulators"),
+        ("memories", f"scratchpad {c.spad_words} words ({design.spad_words_used} used), "
+                     f"weight buffer {c.wbuf_words} words per column "
+                     f"({design.wbuf_words_used} used), bias {c.bias_words}, program "
+                     f"{c.prog_words} ({design.instructions} used)"),
+        ("program", f"{design.instructions} instructions, {design.program_bytes} bytes; "
+                    f"{design.weights} weights: {design.setup_bytes} bytes once, "
+                    f"{design.weight_stream_bytes} per run"),
+        ("per run", f"batch {design.batch}: {design.input_bytes} bytes in, "
+                    f"{design.output_bytes} bytes out, {design.expected_cycles} cycles by "
+                    f"the cycle model ({util:.1%} useful MACs / (PEs x cycles))"),
+        ("verified", f"{verified.get('vectors')} vectors, {verified.get('mismatches')} "
+                     f"mismatches; {_fmt(cycles.get('total'))} RTL cycles for "
+                     f"{_fmt(cycles.get('runs'))} run(s) (model {_fmt(cycles.get('model_total'))})"
+         if verified else "not yet (neurogate verify)"),
+    ] + _implementation_rows(report)
+
+
+def _rows(design, report: dict) -> list[tuple[str, str]]:
     if isinstance(design, HlsDesign):
         return _hls_rows(design, report)
     if isinstance(design, SpatialDesign):
         return _spatial_rows(design, report)
-    verified = report.get("verified", {})
-    util = report.get("utilization")
-    widths = design.config.widths
-    rows = [
-        ("design", design.name),
-        ("target", report.get("target", design.target)),
-        ("array", f"{design.config.array} ({design.config.dataflow.value})"),
-        ("layers", ", ".join(f"{layer.name} {layer.out_features}x{layer.in_features}"
-                             for layer in design.engine.layers)),
-        ("widths", f"act {widths.act_bits} / weight {widths.weight_bits} / acc {widths.acc_bits}"
-                   f" / out {widths.out_bits} bits"),
-        ("verified", f"{verified.get('vectors')} vectors, {verified.get('mismatches')} mismatches"
-         if verified else "not yet (neurogate verify)"),
-        ("latency_cycles", _fmt(report.get("latency_cycles"))),
-        ("model_cycles", _fmt(report.get("model_cycles"))),
-        ("utilization", f"{util:.1%} useful MACs / (PEs x cycles)" if util is not None else "-"),
-    ]
-    return rows + _implementation_rows(report)
+    return _engine_rows(design, report)
 
 
 def format_table(rows: list[tuple[str, str]]) -> str:

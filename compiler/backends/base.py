@@ -9,7 +9,7 @@ backend-neutral driver (``compiler.driver``) calls in order:
 3. ``estimate(plan, options)`` / ``check_fits(plan, options)``: cycles and sizes from the
    plan; refuse, naming the resource, a plan that cannot fit the target.
 4. ``emit(plan, options, folder)``: write the project files into a (staging)
-   folder and return the typed ``Design`` that becomes ``design.json``.
+   folder and return the typed design record that becomes ``design.json``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ...hw.config import ArrayShape
-from ..design import Design, HlsDesign
+from ..design import HlsDesign, ProgramDesign, SpatialDesign
 from ..ir import Graph
 from ..targets import Target
 
@@ -70,5 +70,6 @@ class Backend(abc.ABC):
     def check_fits(self, plan, options: CompileOptions) -> None: ...
 
     @abc.abstractmethod
-    def emit(self, plan, options: CompileOptions, folder: Path) -> Design | HlsDesign:
+    def emit(self, plan, options: CompileOptions,
+             folder: Path) -> ProgramDesign | SpatialDesign | HlsDesign:
         ...

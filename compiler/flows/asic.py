@@ -50,11 +50,10 @@ import numpy as np
 from ...numerics.errors import NeurogateError
 from ...sim.verilator import harness
 from ..design import SpatialDesign
-from ..interpreter import make_input_vectors, make_vectors
+from ..interpreter import make_input_vectors
 from ..ir import Graph
 from ..progress import step
 from . import toolchain
-from .verify import timeout_cycles
 
 LIBERTY_ENV = "NEUROGATE_LIBERTY"
 OSU018 = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
@@ -498,16 +497,18 @@ def record_activity(folder: Path, design, graph: Graph, work: Path, *,
         widths = dict(in_bits=design.in_bits, out_bits=design.out_bits)
         protocol = dict(chunks=1, outputs=1, timeout_cycles=20 * design.latency + 1000,
                         pipelined=True)
-    else:                                      # the matrix engine, one vector at a time
-        count = cycles // max(1, design.expected_cycles) + 2
-        x = make_vectors(graph, count, seed=ACTIVITY_SEED)
-        act_bits = design.config.widths.act_bits
-        words = harness.pack_vectors(x.reshape(count, -1), cols=design.config.array.cols,
-                                     chunks=design.engine.input_chunks, width=act_bits)
-        widths = dict(in_bits=design.config.array.cols * act_bits,
-                      out_bits=design.config.widths.out_bits + 1)
-        protocol = dict(chunks=design.engine.input_chunks, outputs=design.output_size,
-                        timeout_cycles=timeout_cycles(design))
+    else:                          # the programmable engine: the whole host stream
+        from .verify_engine import rebuild_program
+        program = rebuild_program(folder, design, graph)
+        count = design.batch * (cycles // max(1, design.expected_cycles) + 2)
+        given = make_input_vectors(graph, count, seed=ACTIVITY_SEED)
+        batches = program.batches(given)
+        stream = program.host_stream(batches)
+        words = harness.ints_to_words(np.array([stream], dtype=object),
+                                      design.engine.host_bits)
+        widths = dict(in_bits=design.engine.host_bits, out_bits=design.engine.spad_bits + 1)
+        protocol = dict(chunks=len(stream), outputs=program.output_words * len(batches),
+                        timeout_cycles=20 * design.expected_cycles + 100_000)
     with step(f"build the traced Verilator harness for {design.toplevel}"):
         exe = harness.build(folder / design.verilog, design.toplevel, trace=True, **widths)
     vcd = work / "activity.vcd"

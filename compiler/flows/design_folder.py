@@ -9,7 +9,7 @@ from pathlib import Path
 from ...numerics.errors import NeurogateError
 from .. import serialize
 from ..atomic import write_json_atomic
-from ..design import Design, HlsDesign
+from ..design import HlsDesign, ProgramDesign, SpatialDesign, load_design_json
 from ..ir import Graph
 
 RECOMPILE = "compile the model again with `neurogate compile`"
@@ -36,11 +36,11 @@ def check_folder(folder: Path) -> Path:
     return folder
 
 
-def load_design(folder: Path) -> Design | HlsDesign:
+def load_design(folder: Path) -> ProgramDesign | SpatialDesign | HlsDesign:
     """The folder's typed design; its Verilog file (or HLS top function) must be there too."""
     folder = check_folder(folder)
     path = folder / "design.json"
-    design = Design.from_json(_read(path), where=str(path))
+    design = load_design_json(_read(path), where=str(path))
     main = (folder / "firmware" / f"{design.top}.cpp" if isinstance(design, HlsDesign)
             else folder / design.verilog)
     if not main.is_file():

@@ -1,10 +1,10 @@
 """Regression of every shipped model through the compiled RTL harness (``make regress``).
 
 Each model in ``models/`` (every ``.py`` file defining ``build_model()``) is compiled and
-verified with ``vectors`` inputs (corners first, then seeded random) through the fast
-path: on the matrix engine (its array) when the engine maps it, otherwise (CNNs) in the
+verified with ``vectors`` inputs (corners first, then seeded random) on the compiled
+Verilator harness: on the programmable engine when it maps the model, otherwise in the
 spatial style for the ``asic`` target, one input per clock.  ``make test`` runs the
-engine models with a small count.
+engine models with a small count (``tests/rtl/test_engine_models.py``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ...numerics.errors import NeurogateError
 from .. import api
-from ..backends.amaranth.emit import AmaranthEngine
 from ..backends.base import CompileOptions
+from ..backends.engine.backend import EngineBackend
 from ..targets import get_target
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -36,10 +36,10 @@ class RegressionResult:
 
 
 def engine_maps(graph, array: str = DEFAULT_ARRAY) -> bool:
-    """Whether the matrix engine maps ``graph`` (a chain of dense layers)."""
+    """Whether the programmable engine runs ``graph`` (and it fits the default engine)."""
     from ...hw.config import ArrayShape
 
-    engine = AmaranthEngine()
+    engine = EngineBackend()
     try:
         engine.plan(engine.legalize(graph), CompileOptions(
             target=get_target("ecp5-85k"), array=ArrayShape.parse(array)))
@@ -80,6 +80,7 @@ def regress_graph(graph, out: Path, *, vectors: int, seed: int, backend: str,
         model=name or graph.name,
         array="spatial" if spatial else array if backend == "amaranth" else f"hls/{io}",
         vectors=report["verified"]["vectors"], mismatches=report["verified"]["mismatches"],
-        cycles=report.get("latency_cycles", 0),
+        cycles=(report["engine_cycles"]["total"] // report["engine_cycles"]["runs"]
+                if "engine_cycles" in report else report.get("latency_cycles", 0)),
         inferences_per_second=report["simulation"]["inferences_per_second"],
         seconds=time.perf_counter() - start)

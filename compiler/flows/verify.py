@@ -1,18 +1,17 @@
-"""``neurogate verify``: the compiled RTL against the golden model.
+"""``neurogate verify``: the compiled design against the golden model.
 
-Two paths share the vectors' generation and the scoreboard (``sim/scoreboard.py``):
-
-* the fast path (default): Verilator builds the design with a C++ stream testbench
-  (``sim/verilator``), cached by the Verilog's hash; inputs go in and outputs come back
-  through files, the golden model runs vectorized in NumPy, every element is compared.
-  No Python runs per clock.
-* ``protocol=True``: the cocotb bench (``sim/cocotb/engine_bench.py``) with random idle
-  input cycles and output back-pressure, and waveforms on request (``NEUROGATE_WAVES=1``).
+Every path shares the vectors' generation and the scoreboard (``sim/scoreboard.py``):
+Verilator builds the design with a C++ stream testbench (``sim/verilator``), cached by
+the Verilog's hash; inputs go in and outputs come back through files, the golden model
+runs vectorized in NumPy, every element is compared, and no Python runs per clock.  The
+programmable engine runs its program (``verify_engine``), a spatial design takes an
+input every initiation interval, an HLS project runs its g++ C-simulation.  The streams'
+idle-input and back-pressure behaviour is tested in ``tests/hw/engine`` and
+``tests/rtl``.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -21,26 +20,20 @@ import numpy as np
 from ...numerics.checks import is_integer
 from ...numerics.errors import NeurogateError
 from ...sim import scoreboard
-from ...sim.cocotb.runner import run_cocotb
 from ...sim.verilator import harness
 from ..backends.hls import csim
-from ..design import Design, HlsDesign, SpatialDesign
-from ..interpreter import make_input_vectors, make_vectors, run, run_single_output
+from ..design import HlsDesign, SpatialDesign
+from ..interpreter import make_input_vectors, run
 from ..ir import Graph
 from ..progress import step
-from ..vectors import write_vectors
 from ..versions import tool_versions
 from .datasets import load_dataset
 from .design_folder import load_design, load_graph, update_report
+from .verify_engine import verify_engine
 
 
 class MismatchError(NeurogateError):
     """The RTL's output differs from the golden model's (the message names the first one)."""
-
-
-def timeout_cycles(design: Design) -> int:
-    """Cycles without an output after which a simulation counts as hung."""
-    return 20 * design.expected_cycles + 1000
 
 
 def _check_counts(vectors, seed, jobs) -> None:
@@ -53,33 +46,21 @@ def _check_counts(vectors, seed, jobs) -> None:
 
 
 def verify_design(folder: Path, *, vectors: int = 200, seed: int = 0,
-                  dataset: str | Path | None = None, protocol: bool = False,
-                  jobs: int | None = None) -> dict:
-    """Run golden vectors (corners first; or every input of ``dataset``) through the RTL
+                  dataset: str | Path | None = None, jobs: int | None = None) -> dict:
+    """Run golden vectors (corners first; or every input of ``dataset``) through the design
     and update report.json; raise ``MismatchError`` naming the first difference."""
     _check_counts(vectors, seed, jobs)
     folder = Path(folder).resolve()
     design = load_design(folder)
     graph = load_graph(folder)
     if isinstance(design, HlsDesign):
-        if protocol:
-            raise NeurogateError(f"{folder} holds an HLS project: --protocol drives RTL; the "
-                                 "project is verified by its g++ C-simulation")
         return _verify_csim(folder, design, graph, vectors=vectors, seed=seed, dataset=dataset)
+    given, labels = _given_inputs(graph, vectors=vectors, seed=seed, dataset=dataset)
     if isinstance(design, SpatialDesign):
-        if protocol:
-            raise NeurogateError(f"{folder} holds a spatial design: --protocol drives the "
-                                 "matrix engine's cocotb bench; the spatial design is verified "
-                                 "by the compiled harness at one input per clock")
-        return _verify_spatial(folder, design, graph, vectors=vectors, seed=seed,
+        return _verify_spatial(folder, design, graph, given, labels, seed=seed,
                                dataset=dataset, jobs=jobs)
-    if protocol:
-        if dataset is not None:
-            raise NeurogateError("--dataset and --protocol do not go together: the protocol "
-                                 "bench replays generated vectors with idle cycles")
-        return _verify_protocol(folder, design, graph, vectors=vectors, seed=seed)
-    return _verify_fast(folder, design, graph, vectors=vectors, seed=seed, dataset=dataset,
-                        jobs=jobs)
+    return verify_engine(folder, design, graph, given, labels, dataset, seed, _finish,
+                         _verified, jobs=jobs)
 
 
 def _verified(method: str, outcome: scoreboard.Comparison, dataset, seed: int) -> dict:
@@ -102,49 +83,6 @@ def _finish(folder: Path, fields: dict, outcome: scoreboard.Comparison, labels, 
         raise MismatchError(f"{outcome.first} ({outcome.mismatched_elements} of "
                             f"{outcome.elements} elements differ)")
     return report
-
-
-# --- the fast path -----------------------------------------------------------------------
-
-def _verify_fast(folder: Path, design: Design, graph: Graph, *, vectors: int, seed: int,
-                 dataset, jobs) -> dict:
-    labels = None
-    if dataset is not None:
-        data = load_dataset(dataset, graph.inputs[0])
-        inputs, labels = data.inputs, data.labels
-    else:
-        inputs = make_vectors(graph, vectors, seed=seed)
-    widths = design.config.widths
-    start = time.perf_counter()
-    with step(f"build the Verilator harness for {design.toplevel}"):
-        exe = harness.build(folder / design.verilog, design.toplevel,
-                            in_bits=design.config.array.cols * widths.act_bits,
-                            out_bits=widths.out_bits + 1, jobs=jobs)
-    build_seconds = time.perf_counter() - start
-    expected = run_single_output(graph, inputs).reshape(len(inputs), -1)
-    words = harness.pack_vectors(inputs.reshape(len(inputs), -1),
-                                 cols=design.config.array.cols,
-                                 chunks=design.engine.input_chunks, width=widths.act_bits)
-    work = folder / "verify"
-    work.mkdir(exist_ok=True)
-    with step(f"simulate {len(inputs)} vectors"):
-        result = harness.run(exe, words, chunks=design.engine.input_chunks,
-                             outputs=design.output_size, timeout_cycles=timeout_cycles(design),
-                             work=work)
-    got, last = harness.unpack_outputs(result.words, widths.out_bits)
-    outcome = scoreboard.compare(design.layer_names[-1], expected, got, last)
-    cycles = int(result.cycles.max())
-    fields = dict(
-        verified=_verified("verilator harness", outcome, dataset, seed),
-        latency_cycles=cycles,
-        utilization=round(design.useful_macs / (design.config.array.pes * cycles), 4),
-        simulation={"inferences_per_second": round(result.inferences_per_second, 1),
-                    "clocks_per_second": round(result.clocks_per_second),
-                    "run_seconds": round(result.seconds, 3),
-                    "build_seconds": round(build_seconds, 2), "total_cycles": result.total_cycles},
-        tool_versions=tool_versions("verilator"),
-    )
-    return _finish(folder, fields, outcome, labels, got, expected)
 
 
 # --- spatial designs: an input every initiation interval through the compiled harness ----
@@ -173,9 +111,8 @@ def _fields(ports) -> list[harness.Field]:
     return harness.payload_fields((p.size, p.width, p.signed) for p in ports)
 
 
-def _verify_spatial(folder: Path, design: SpatialDesign, graph: Graph, *, vectors: int,
+def _verify_spatial(folder: Path, design: SpatialDesign, graph: Graph, given, labels, *,
                     seed: int, dataset, jobs) -> dict:
-    given, labels = _given_inputs(graph, vectors=vectors, seed=seed, dataset=dataset)
     count, flat_in, expected = _flat_vectors(graph, given)
     start = time.perf_counter()
     with step(f"build the Verilator harness for {design.toplevel}"):
@@ -232,59 +169,3 @@ def _verify_csim(folder: Path, design: HlsDesign, graph: Graph, *, vectors: int,
     size = design.outputs[0].size
     return _finish(folder, fields, outcome, labels, result.outputs[:, :size],
                    expected[:, :size])
-
-
-# --- the protocol path (cocotb) ----------------------------------------------------------
-
-def _verify_protocol(folder: Path, design: Design, graph: Graph, *, vectors: int,
-                     seed: int) -> dict:
-    tb = folder / f"tb_{design.toplevel}.py"
-    if not tb.is_file():
-        raise NeurogateError(f"{tb}: missing from the build folder; compile the model again "
-                             "with `neurogate compile`")
-    write_vectors(folder, graph, vectors, seed=seed)
-    results_base = folder / "sim_results.json"
-    for stale in folder.glob("sim_results.*.json"):
-        stale.unlink()
-    progress_file = folder / "sim_build" / "progress.txt"
-    progress_file.parent.mkdir(exist_ok=True)
-    progress_file.write_text("building the simulator")
-    with step(f"verify {design.name} on Verilator under cocotb", watch=progress_file):
-        sim = run_cocotb(
-            sources=[folder / design.verilog], toplevel=design.toplevel,
-            test_module=f"tb_{design.toplevel}", test_dir=folder, build_dir=folder / "sim_build",
-            check=False,
-            extra_env={"NEUROGATE_DESIGN": str(folder),
-                       "NEUROGATE_VECTORS": str(folder / "vectors.json"),
-                       "NEUROGATE_RESULTS": str(results_base),
-                       "NEUROGATE_PROGRESS_FILE": str(progress_file)})
-    runs = {}
-    for tag in ("all", "stress"):
-        path = results_base.with_suffix(f".{tag}.json")
-        if path.is_file():
-            runs[tag] = json.loads(path.read_text())
-    if "all" not in runs:
-        raise NeurogateError(f"{design.toplevel}: the simulation produced no results "
-                             f"({'; '.join(sim.failures) or 'see sim_build/sim.log'})")
-    main = runs["all"]
-    stress = runs.get("stress", {})
-    mismatches = main["mismatches"] + stress.get("mismatches", 0)
-    first = main["first_mismatch"] or stress.get("first_mismatch")
-    cycles = max(main["cycles"])
-    report = update_report(
-        folder,
-        verified={"method": "cocotb", "vectors": main["vectors"], "mismatches": mismatches,
-                  "mismatched_vectors": main.get("mismatched_vectors", 0)
-                  + stress.get("mismatched_vectors", 0),
-                  "first_mismatch": first, "stress_vectors": stress.get("vectors", 0),
-                  "cocotb_tests": sim.tests, "cocotb_failures": len(sim.failures),
-                  "dataset": None, "seed": seed},
-        latency_cycles=cycles,
-        utilization=round(design.useful_macs / (design.config.array.pes * cycles), 4),
-        tool_versions=tool_versions("cocotb", "verilator"),
-    )
-    if first:
-        raise MismatchError(first)
-    if sim.failures:
-        raise NeurogateError("; ".join(sim.failures))
-    return report

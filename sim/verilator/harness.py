@@ -142,7 +142,7 @@ def pack_lanes(values, width: int) -> np.ndarray:
     """Pack signed lanes of ``width`` bits, lane 0 in the low bits, into uint32 words.
 
     ``values`` is (..., lanes) of integers; the result is (..., ceil(lanes * width / 32))
-    uint32, the vectorized ``hw.program.pack_lanes`` cut into 32-bit words.
+    uint32: each row's lanes as one integer, cut into 32-bit words.
     """
     width = check_int("lane width", width, low=1, high=64)
     values = np.asarray(values)

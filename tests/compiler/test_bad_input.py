@@ -210,11 +210,10 @@ def test_a_numpy_integer_shift_is_an_integer(tmp_path):
 
 
 STRUCTURE = [
-    ("two_outputs", "return b.build(outputs=[y, x])", "the only graph output must be"),
     ("no_outputs", "return b.build(outputs=[])", "has no outputs"),
     ("unknown_output", "return b.build(outputs=['zz'])", "'zz'"),
-    ("unsupported_op", "return b.build(outputs=[b.relu(x, name='early')])",
-     "layer 'early': op Relu is not supported"),
+    ("unsupported_op", "return b.build(outputs=[b.softmax(x, name='early')])",
+     "layer 'early': op Softmax does not run on the engine"),
 ]
 
 
@@ -299,14 +298,12 @@ DAMAGE = [
      "design.json: not a text file"),
     ("design_missing_key", _edit_json("design.json", lambda d: d.pop("toplevel")),
      "design.json: missing field 'toplevel'"),
-    ("design_missing_nested", _edit_json("design.json",
-                                         lambda d: d["engine"]["config"]["widths"].pop("acc_bits")),
-     "design.json: missing field 'engine.config.widths.acc_bits'"),
+    ("design_missing_nested", _edit_json("design.json", lambda d: d["engine"].pop("acc_bits")),
+     "design.json: missing field 'engine.acc_bits'"),
     ("design_wrong_type", _edit_json("design.json", lambda d: d.update(expected_cycles="many")),
      "design.json: expected_cycles: expected an integer"),
-    ("design_bad_value", _edit_json("design.json",
-                                    lambda d: d["engine"]["config"]["array"].update(rows=0)),
-     "array rows must be an integer from 1 to 256, not 0"),
+    ("design_bad_value", _edit_json("design.json", lambda d: d["engine"].update(array=0)),
+     "array must be an integer from 2 to 64, not 0"),
     ("design_unknown_field", _edit_json("design.json", lambda d: d.update(extra=1)),
      "unknown field 'extra'"),
     ("design_old_schema", _edit_json("design.json", lambda d: d.update(schema=1)),
@@ -315,7 +312,7 @@ DAMAGE = [
      "verilog must be a .v file name"),
     ("design_is_a_list", lambda f: (f / "design.json").write_text("[]"),
      "design.json: expected an object"),
-    ("no_verilog", lambda f: (f / "tiny.v").unlink(), "tiny.v: missing from the build folder"),
+    ("no_verilog", lambda f: (f / "engine.v").unlink(), "engine.v: missing from the build folder"),
     ("no_graph", lambda f: (f / "graph.json").unlink(), "graph.json: missing from the build"),
     ("graph_not_json", lambda f: (f / "graph.json").write_text("nope"),
      "graph.json: not valid JSON"),
@@ -327,13 +324,16 @@ DAMAGE = [
 def test_verify_refuses_a_damaged_folder(folder_copy, case, damage, message):
     damage(folder_copy)
     refused(run("verify", folder_copy, "--vectors", "1"), message)
-    refused(run("verify", folder_copy, "--vectors", "1", "--protocol"), message)
-    assert not (folder_copy / "sim_build").exists() and not (folder_copy / "verify").exists()
+    assert not (folder_copy / "verify").exists()
 
 
-def test_the_protocol_bench_needs_its_testbench(folder_copy):
-    (folder_copy / "tb_tiny.py").unlink()
-    refused(run("verify", folder_copy, "--protocol"), "tb_tiny.py: missing from the build")
+def test_verify_refuses_a_program_that_is_not_the_graphs(folder_copy):
+    hexfile = folder_copy / "program.hex"
+    lines = hexfile.read_text().splitlines()
+    changed = f"{int(lines[1], 16) ^ (1 << 40):0{len(lines[1])}x}"   # an instruction's bit
+    hexfile.write_text("\n".join([lines[0], changed] + lines[2:]) + "\n")
+    refused(run("verify", folder_copy, "--vectors", "1"),
+            "program.hex is not the program graph.json compiles to")
 
 
 @pytest.mark.parametrize("case, damage, message", DAMAGE[:13], ids=[c[0] for c in DAMAGE[:13]])
@@ -402,9 +402,3 @@ def test_bad_dataset(folder_copy, tmp_path, case, make, message):
     line = refused(run("verify", folder_copy, "--dataset", path), message)
     assert str(path) in line
     assert not (folder_copy / "verify").exists()
-
-
-def test_dataset_and_protocol_do_not_mix(folder_copy, tmp_path):
-    path = _npz(tmp_path, x=np.zeros((2, 4), int))
-    refused(run("verify", folder_copy, "--dataset", path, "--protocol"),
-            "--dataset and --protocol do not go together")

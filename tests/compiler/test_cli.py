@@ -6,7 +6,7 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 from neurogate.compiler.cli import main
-from neurogate.compiler.design import Design
+from neurogate.compiler.design import load_design_json
 
 MODEL = textwrap.dedent('''
     import numpy as np
@@ -36,7 +36,7 @@ def run(*args):
 
 def assert_refused(result, out, message):
     assert result.exit_code != 0, result.output
-    lines = [l for l in result.output.splitlines() if l]
+    lines = [line for line in result.output.splitlines() if line]
     assert len(lines) == 1 and message in lines[0], result.output
     assert not out.exists()
     assert not list(out.parent.glob(f".{out.name}.*")), "a staging folder was left behind"
@@ -44,22 +44,22 @@ def assert_refused(result, out, message):
 
 def test_compile_writes_the_folder(tmp_path):
     out = tmp_path / "build"
-    result = run("compile", write_model(tmp_path), "--array", "3x4", "--out", out)
+    result = run("compile", write_model(tmp_path), "--array", "4x4", "--out", out)
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted([".neurogate-build", "user_mlp.v", "bias.hex", "descriptors.hex", "design.json",
-                            "graph.json", "report.json", "tb_user_mlp.py", "vectors.json",
-                            "weights_c0.hex", "weights_c1.hex", "weights_c2.hex",
-                            "weights_c3.hex"])
-    design = Design.from_json((out / "design.json").read_text())
-    assert [(layer.out_features, layer.in_features) for layer in design.engine.layers] == [(6, 10)]
-    assert design.engine.input_chunks == 3
+    assert names == sorted([".neurogate-build", "engine.v", "program.hex", "program.txt",
+                            "design.json", "graph.json", "report.json"])
+    design = load_design_json((out / "design.json").read_text())
+    assert design.engine.array == 4 and design.weights == "resident"
+    # LOAD weights, LOAD biases, END; LOAD input, MATMUL, STORE, END
+    assert design.instructions == 7
+    assert "MATMUL" in (out / "program.txt").read_text()
 
 
 def test_compile_is_deterministic(tmp_path):
     model = write_model(tmp_path)
     for out in ("a", "b"):
-        assert run("compile", model, "--array", "2x3", "--out", tmp_path / out).exit_code == 0
+        assert run("compile", model, "--array", "2x2", "--out", tmp_path / out).exit_code == 0
     for path in (tmp_path / "a").iterdir():
         assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
 
@@ -93,16 +93,16 @@ def test_width_out_of_range(tmp_path, width):
 def test_unsupported_op(tmp_path):
     out = tmp_path / "o"
     body = MODEL.format(k=4, n=2, wbits=8).replace(
-        'return b.build(outputs=[y])', 'return b.build(outputs=[b.relu(x, name="early")])')
+        'return b.build(outputs=[y])', 'return b.build(outputs=[b.softmax(x, name="early")])')
     assert_refused(run("compile", write_model(tmp_path, body=body), "--out", out), out,
-                   "layer 'early': op Relu is not supported by the amaranth backend")
+                   "layer 'early': op Softmax does not run on the engine")
 
 
 def test_array_that_cannot_fit_the_device(tmp_path):
     out = tmp_path / "o"
     assert_refused(run("compile", write_model(tmp_path), "--target", "ice40-up5k", "--array",
                        "8x8", "--out", out), out,
-                   "array 8x8 does not fit ice40-up5k: the design needs 80 I/O pins")
+                   "the 8x8 engine does not fit ice40-up5k: it needs 156 I/O pins")
 
 
 def test_bad_array_and_target(tmp_path):

@@ -4,12 +4,11 @@ multiply-add units the float systolic array computes (issue: compiler hook for t
 import numpy as np
 import pytest
 from neurogate.compiler import serialize
-from neurogate.compiler.backends.amaranth.mapping import plan_program
+from neurogate.compiler.backends.engine.run import compile_program
 from neurogate.compiler.builder import GraphBuilder
 from neurogate.compiler.interpreter import run, run_single_output
 from neurogate.compiler.ir import IRError
-from neurogate.compiler.passes.pipeline import lower
-from neurogate.hw.config import ArrayShape
+from neurogate.hw.engine.config import EngineConfig
 from neurogate.numerics.errors import NeurogateError
 from neurogate.numerics.floats import BF16, FP8_E4M3, FP32, ApproxNorm
 from neurogate.numerics.formats import IntFormat
@@ -82,6 +81,6 @@ def test_bad_float_graphs_are_named():
         b.dense(x, [[1, 1]], weight_fmt=IntFormat(8), name="mixed")
 
 
-def test_the_integer_backend_refuses_float_layers_by_name():
-    with pytest.raises(NeurogateError, match="layer 'fc1': op FloatDense is not supported"):
-        plan_program(lower(float_mlp(ApproxNorm.exact(), ApproxNorm.exact())), ArrayShape(2, 2))
+def test_the_integer_engine_refuses_float_layers_by_name():
+    with pytest.raises(NeurogateError, match="layer 'x': the engine's lanes hold integers"):
+        compile_program(float_mlp(ApproxNorm.exact(), ApproxNorm.exact()), EngineConfig(array=2))

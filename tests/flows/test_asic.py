@@ -33,8 +33,11 @@ def library(monkeypatch):
 
 
 def compiled(tmp_path, name="design"):
+    # A spatial design: OpenSTA 2.x's report_power of the programmable engine's netlist
+    # stops on a non-numeric value (docs/asic.md), so its power is not measured yet.
     out = tmp_path / name
-    api.compile(random_mlp([6, 3], seed=1, name="small"), target="asic", array="2x2", out=out)
+    api.compile(random_mlp([6, 3], seed=1, name="small"), style="spatial", target="asic",
+                out=out)
     return out
 
 
@@ -60,12 +63,12 @@ def test_area_timing_and_power_from_a_verilator_vcd(tmp_path, library):
     parts = cells["power_breakdown_mw"]
     assert cells["power_mw"] > 0 and parts["internal"] > 0 and parts["switching"] > 0
     assert math.isclose(cells["power_mw"], sum(parts.values()), rel_tol=1e-3)
-    bits = 2 * 8 + 2 + 1                   # i__payload (2 lanes x int8), i__valid, o__ready, rst
+    bits = 6 * 8 + 2 + 1                   # i__payload (6 x int8), i__valid, o__ready, rst
     registers = cells["cells_by_type"]["DFFPOSX1"]
     assert (f"{bits} of {bits} input port bits and {registers} of {registers} register bits "
             "measured in a VCD") in cells["power_method"]
     activity = cells["activity"]
-    assert activity["cycles"] == asic.ACTIVITY_CYCLES
+    assert activity["cycles"] == asic.ACTIVITY_CYCLES and activity["vectors"] > 1
     assert activity["input_bits"] == [bits, bits]
     assert activity["register_bits"] == [registers, registers]
     work = out / "synth" / "asic"

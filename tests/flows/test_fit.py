@@ -4,19 +4,17 @@ maps multipliers, and a design needing more than the device has is refused up fr
 import pytest
 from amaranth.back import verilog
 from neurogate.compiler import api
-from neurogate.compiler.fit import check_fits, dsp_blocks, lut_lower_bound
+from neurogate.compiler.fit import check_fits, dsp_blocks, memory_bits, ram_blocks
 from neurogate.compiler.flows import toolchain
 from neurogate.compiler.targets import FAMILIES, get_target
-from neurogate.hw.config import AcceleratorConfig, ArrayShape, Widths
+from neurogate.hw.engine.config import EngineConfig
 from neurogate.hw.pe import ProcessingElement
 from neurogate.models.digits import build_digits_mlp
 from neurogate.numerics.errors import NeurogateError
 
 
-def config(rows, cols, act=8, weight=8, acc=32):
-    return AcceleratorConfig(array=ArrayShape(rows, cols),
-                             widths=Widths(act_bits=act, weight_bits=weight, acc_bits=acc,
-                                           out_bits=act))
+def config(n, lanes=8, weight=8, **memories):
+    return EngineConfig(array=n, lane_bits=lanes, weight_bits=weight, **memories)
 
 
 # (act bits, weight bits): (MULT18X18D, SB_MAC16) per signed multiplier, as counted by
@@ -48,46 +46,49 @@ def test_dsp_rule_against_this_yosys(tmp_path, act, weight):
 
 
 def test_more_multipliers_than_dsp_blocks_is_refused():
+    # 17-bit activation operands (a lane or the high byte of a 16-bit input) x 8-bit
+    # weights: one MULT18X18D each
     with pytest.raises(NeurogateError) as error:
-        check_fits(config(8, 8), get_target("ecp5-25k"))
+        check_fits(config(8), get_target("ecp5-25k"))
     assert str(error.value) == (
-        "array 8x8 does not fit ecp5-25k: 64 multipliers need 64 MULT18X18D DSP blocks, the "
-        "device has 28 (try --array 5x5 or --target ecp5-45k)")
-    check_fits(config(5, 5), get_target("ecp5-25k"))
-    check_fits(config(8, 8), get_target("ecp5-45k"))
+        "the 8x8 engine does not fit ecp5-25k: 64 multipliers need 64 MULT18X18D DSP blocks, "
+        "the device has 28 (try --array 5x5 or --target ecp5-45k)")
+    check_fits(config(5, spad_words=1024, wbuf_words=512), get_target("ecp5-25k"))
+    check_fits(config(8), get_target("ecp5-85k"))
 
 
 def test_wide_operands_count_every_block():
-    # 16-bit activations x 8-bit weights: one MULT18X18D each; 24 x 8: two.
-    assert dsp_blocks(config(4, 4, act=16), get_target("ecp5-25k")) == 16
-    check_fits(config(4, 4, act=16), get_target("ecp5-25k"))
-    with pytest.raises(NeurogateError, match=r"^array 4x4 does not fit ecp5-25k: 16 multipliers "
-                       r"of 24x8 bits \(2 blocks each\) need 32 MULT18X18D DSP blocks, the "
-                       r"device has 28 \(try --array 3x3 or --target ecp5-45k\)$"):
-        check_fits(config(4, 4, act=24), get_target("ecp5-25k"))
+    # 12-bit lanes: 25-bit activation operands x 8-bit weights: two blocks each
+    assert dsp_blocks(config(4, lanes=12), get_target("ecp5-25k")) == 32
+    with pytest.raises(NeurogateError, match=r"^the 4x4 engine does not fit ecp5-25k: 16 "
+                       r"multipliers need 32 MULT18X18D DSP blocks, the device has 28 \(try "
+                       r"--array 3x3 or --target ecp5-45k\)$"):
+        check_fits(config(4, lanes=12), get_target("ecp5-25k"))
 
 
-def test_ice40_dsp_refusal_and_soft_multipliers():
-    with pytest.raises(NeurogateError, match=r"^array 9x1 does not fit ice40-up5k: 9 multipliers "
-                       r"need 9 SB_MAC16 DSP blocks, the device has 8 \(try --array 2x2 or "
-                       r"--target ecp5-25k\)$"):
-        check_fits(config(9, 1), get_target("ice40-up5k"))
-    # 4 x 4 products (8 bits) stay below SB_MAC16's 11-bit minimum: LUTs, no DSP block.
-    small = config(9, 1, act=4, weight=4, acc=16)
-    assert dsp_blocks(small, get_target("ice40-up5k")) == 0
-    assert lut_lower_bound(small, get_target("ice40-up5k")) == 9 * (16 // 2 + 16 // 2)
-    check_fits(small, get_target("ice40-up5k"))
+def test_block_rams_are_counted_as_nextpnr_placed_them():
+    # nextpnr on the default 8x8 engine: 147 DP16KD; with a 4096-word weight buffer 211
+    # (it reported "no BELs remaining" for DP16KD on the ECP5-85k's 208)
+    assert ram_blocks(config(8), "ecp5") == 147
+    assert ram_blocks(config(8, wbuf_words=4096), "ecp5") == 211
+    check_fits(config(8), get_target("ecp5-85k"))
+    with pytest.raises(NeurogateError, match=r"^the 8x8 engine does not fit ecp5-85k: its "
+                                             r"memories need 211 block RAMs, the device has "
+                                             r"208 \(8x8 engine, 8-bit lanes"):
+        check_fits(config(8, wbuf_words=4096), get_target("ecp5-85k"))
+    assert memory_bits(config(8)) == 2 * 8192 * 64 + 8 * 2048 * 64 + 256 * 256 + 512 * 384
 
 
 def test_io_check_still_comes_first():
-    with pytest.raises(NeurogateError, match="array 8x8 does not fit ice40-up5k: the design "
-                                             "needs 80 I/O pins, the sg48 package has 39"):
-        check_fits(config(8, 8), get_target("ice40-up5k"))
+    with pytest.raises(NeurogateError, match="the 8x8 engine does not fit ice40-up5k: it needs "
+                                             "156 I/O pins, the sg48 package has 39"):
+        check_fits(config(8), get_target("ice40-up5k"))
 
 
 def test_compile_refuses_before_any_rtl_or_synthesis(tmp_path):
     out = tmp_path / "mlp"
-    with pytest.raises(NeurogateError, match=r"^array 8x8 does not fit ecp5-25k: 64 multipliers "
-                                             r"need 64 MULT18X18D DSP blocks, the device has 28"):
+    with pytest.raises(NeurogateError, match=r"^the 8x8 engine does not fit ecp5-25k: 64 "
+                                             r"multipliers need 64 MULT18X18D DSP blocks, the "
+                                             r"device has 28"):
         api.compile(build_digits_mlp(8), array="8x8", target="ecp5-25k", out=out)
     assert not out.exists()

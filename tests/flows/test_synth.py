@@ -7,14 +7,21 @@ from click.testing import CliRunner
 from graphs import random_mlp
 from neurogate.compiler import api
 from neurogate.compiler.cli import main
+from neurogate.compiler.fit import memory_bits
+from neurogate.compiler.flows import asic
 from neurogate.compiler.flows.synth import synth_design
+from neurogate.hw.engine.config import EngineConfig
 from neurogate.numerics.errors import NeurogateError
 
 
-def compiled(tmp_path, sizes, array, target):
+def tiny(n):
+    """An n x n engine with small memories (fast to synthesize)."""
+    return EngineConfig(array=n, spad_words=64, wbuf_words=32, bias_words=4, prog_words=16)
+
+
+def compiled(tmp_path, sizes, n, target):
     out = tmp_path / "design"
-    api.compile(random_mlp(sizes, seed=1, name="small"), target=target,
-                array=f"{array[0]}x{array[1]}", out=out)
+    api.compile(random_mlp(sizes, seed=1, name="small"), target=target, engine=tiny(n), out=out)
     return out
 
 
@@ -33,9 +40,9 @@ def test_unknown_target_override_is_refused(tmp_path):
 
 
 def test_ecp5_resources_fmax_and_report(tmp_path):
-    out = compiled(tmp_path, [10, 6, 3], (2, 3), "ecp5-25k")
+    out = compiled(tmp_path, [10, 6, 3], 2, "ecp5-25k")
     result = synth_design(out)
-    assert result["fits"] and result["resources"]["dsp"] == 6 and result["misfit"] == ""
+    assert result["fits"] and result["resources"]["dsp"] == 4 and result["misfit"] == ""
     assert result["fmax_mhz"] > 0 and result["timing_met"] == (result["fmax_mhz"] >= 50.0)
     report = json.loads((out / "report.json").read_text())
     assert report["resources"] == result["resources"] and report["fmax_mhz"] == result["fmax_mhz"]
@@ -44,22 +51,24 @@ def test_ecp5_resources_fmax_and_report(tmp_path):
 
 
 def test_ice40_design_that_does_not_fit_is_reported_not_crashed(tmp_path):
-    # 3x3 int8 needs 40 I/O pins and 9 DSP blocks; the up5k SG48 has 39 and 8.
-    out = compiled(tmp_path, [7, 4], (3, 3), "ecp5-25k")
+    # the 3x3 engine needs 116 I/O pins (compiler.fit.io_pins), 9 DSP blocks and more
+    # logic than the up5k has; its SG48 package has 39 pins.
+    out = compiled(tmp_path, [7, 4], 3, "ecp5-25k")
     result = CliRunner().invoke(main, ["synth", str(out), "--target", "ice40-up5k"])
     assert result.exit_code == 4, result.output
-    assert "ice40-up5k: does not fit: over capacity: ICESTORM_DSP 9/8, SB_IO 40/39" in result.output
+    assert "ice40-up5k: does not fit: over capacity: " in result.output
     synth = json.loads((out / "report.json").read_text())["synth"]["ice40-up5k"]
     assert synth["fits"] is False and synth["fmax_mhz"] is None
-    assert synth["misfit"].startswith("over capacity: ICESTORM_DSP 9/8, SB_IO 40/39 "
-                                      "(used/available; also ")
+    assert synth["misfit"].startswith("over capacity: SB_IO 116/39, ")
+    assert "ICESTORM_DSP 9/8" in synth["misfit"] and "(used/available" in synth["misfit"]
 
 
-def test_asic_estimate_counts_logic_and_memory_bits(tmp_path):
-    out = compiled(tmp_path, [6, 3], (2, 2), "ecp5-25k")
+def test_asic_estimate_counts_logic_and_memory_bits(tmp_path, monkeypatch):
+    out = compiled(tmp_path, [6, 3], 2, "ecp5-25k")
+    # the transistor estimate only (no standard-cell library)
+    monkeypatch.setenv(asic.LIBERTY_ENV, str(tmp_path / "none.lib"))
     result = synth_design(out, asic=True)
-    design = json.loads((out / "design.json").read_text())
     assert result["transistors"] > 10_000
-    # yosys drops memory bits that hold the same constant in every word (and tiny ROMs),
-    # so the macros it keeps are at most what the design instantiates.
-    assert 0 < result["memory_bits"] <= design["engine"]["memory_bits"]
+    # the memories the engine instantiates, counted as macro bits (the scratchpad once
+    # per read port)
+    assert 0 < result["memory_bits"] <= memory_bits(tiny(2))

@@ -13,7 +13,6 @@ from neurogate.hw.datapath import (
     MatrixUnitSignature,
     TernaryDatapath,
 )
-from neurogate.hw.program import pack_lanes
 from neurogate.numerics.floats import BF16, EXACT, FP8_E4M3, FP16, FP32, ApproxNorm
 from neurogate.sim.golden import arith
 from neurogate.sim.golden import fp as gfp
@@ -331,6 +330,11 @@ def test_bad_parameter_types(make, message):
 
 
 # --- packers --------------------------------------------------------------------------------
+
+def pack_lanes(lanes, bits: int) -> int:
+    """Lane ``i`` at bits ``[i*bits, (i+1)*bits)``, two's complement (the engine's word)."""
+    return sum((int(v) & ((1 << bits) - 1)) << (i * bits) for i, v in enumerate(lanes))
+
 
 def test_packers_agree_with_golden_and_engine_encodings():
     rng = np.random.default_rng(5)

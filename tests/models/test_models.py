@@ -1,7 +1,6 @@
 """The shipped example models: well-formed, accurate through the integer golden model."""
 
 import pytest
-from neurogate.compiler.backends.amaranth.mapping import derive_widths
 from neurogate.compiler.modelfile import load_model
 from neurogate.compiler.passes.pipeline import lower
 from neurogate.models.digits import accuracy, held_out_set
@@ -13,8 +12,9 @@ from neurogate.models.digits import accuracy, held_out_set
 ])
 def test_digits_models(path, weight_bits, floor):
     graph = load_model(path)
-    widths = derive_widths(lower(graph))
-    assert (widths.act_bits, widths.weight_bits, widths.acc_bits) == (8, weight_bits, 32)
+    layers = lower(graph).nodes[1:]
+    assert {n.weight_fmt.width for n in layers} == {weight_bits}
+    assert {n.acc_fmt.width for n in layers} == {32} and {n.out.fmt.width for n in layers} == {8}
     sizes = [n.weights.shape for n in lower(graph).nodes[1:]]
     assert sizes == [(36, 64), (20, 36), (10, 20)]
     assert accuracy(graph) >= floor

@@ -141,12 +141,6 @@ def test_spatial_style_is_amaranth_only(tmp_path):
         api.compile(small_network(), style="spatial", backend="hls", out=tmp_path / "b")
 
 
-def test_protocol_bench_is_refused_for_spatial_designs(tmp_path):
-    api.compile(small_network(), style="spatial", out=tmp_path / "b")
-    with pytest.raises(NeurogateError, match="holds a spatial design"):
-        api.verify(tmp_path / "b", protocol=True)
-
-
 def test_too_large_for_the_device_is_refused_with_the_count(tmp_path):
     rng = np.random.default_rng(0)
     b = GraphBuilder("wide")

@@ -10,10 +10,11 @@ import pytest
 from graphs import random_mlp
 from neurogate.compiler import api
 from neurogate.compiler.flows.design_folder import load_design
+from neurogate.compiler.flows.verify_engine import rebuild_program
 from neurogate.compiler.interpreter import make_vectors, run_single_output
-from neurogate.hw.program import pack_lanes as pack_int
-from neurogate.hw.program import unpack_lanes
+from neurogate.hw.engine.config import EngineConfig
 from neurogate.numerics.errors import NeurogateError
+from neurogate.sim.engine.cycles import program_cycles
 from neurogate.sim.verilator import harness
 from neurogate.sim.verilator.harness import (
     build,
@@ -25,55 +26,89 @@ from neurogate.sim.verilator.harness import (
 )
 
 
+def pack_int(lanes, width: int) -> int:
+    return sum((int(v) & ((1 << width) - 1)) << (i * width) for i, v in enumerate(lanes))
+
+
+def unpack_int(word: int, width: int) -> int:
+    value = word & ((1 << width) - 1)
+    return value - (1 << width) if value >> (width - 1) else value
+
+
 class Compiled:
-    """A compiled design, its harness and the numbers the bench needs."""
+    """A model compiled for a small programmable engine, as a harness design: each vector
+    is a whole host stream (PROGRAM, the setup run, one inference run), so every vector
+    has the same number of chunks and outputs."""
 
     def __init__(self, graph, folder: Path, cache: Path):
         self.graph, self.folder = graph, folder
         self.design = load_design(folder)
-        config = self.design.config
-        self.cols, self.act_bits = config.array.cols, config.widths.act_bits
-        self.out_bits = config.widths.out_bits
-        self.chunks = self.design.engine.input_chunks
-        self.in_bits = self.cols * self.act_bits
+        self.program = rebuild_program(folder, self.design, graph)
+        engine = self.design.engine
+        self.in_bits, self.out_bits = engine.host_bits, engine.spad_bits
+        self.outputs = self.program.output_words
+        self.chunks = len(self.stream(make_vectors(graph, 1)[0]))
         self.verilog = folder / self.design.verilog
         self.cache = cache
+        p = self.program
+        self.expected_cycles = (len(p.program_stream())
+                                + program_cycles(engine, p.instructions[:p.inference_pc])
+                                + program_cycles(engine, p.instructions[p.inference_pc:]))
         self.exe = build(self.verilog, self.design.toplevel, in_bits=self.in_bits,
                          out_bits=self.out_bits + 1, cache_dir=cache)
 
+    def stream(self, x) -> list[int]:
+        name = self.graph.inputs[0].name
+        p = self.program
+        return p.program_stream() + p.setup_stream() + p.inference_stream({name: x[None]})
+
+    def words(self, x) -> np.ndarray:
+        streams = np.array([self.stream(v) for v in x], dtype=object)
+        return harness.ints_to_words(streams, self.in_bits)
+
     def run(self, x, work: Path, **overrides):
-        words = pack_vectors(x, cols=self.cols, chunks=self.chunks, width=self.act_bits)
-        options = dict(chunks=self.chunks, outputs=self.design.output_size,
-                       timeout_cycles=20 * self.design.expected_cycles + 1000, work=work)
-        return run(self.exe, words, **(options | overrides))
+        options = dict(chunks=self.chunks, outputs=self.outputs,
+                       timeout_cycles=20 * self.expected_cycles + 1000, work=work)
+        return run(self.exe, self.words(x), **(options | overrides))
 
 
-def compiled(tmp_path_factory, graph, array: str) -> Compiled:
+def compiled(tmp_path_factory, graph, engine: EngineConfig, target="ecp5-85k") -> Compiled:
     root = tmp_path_factory.mktemp(graph.name)
-    folder = api.compile(graph, array=array, out=root / "design")
+    folder = api.compile(graph, engine=engine, out=root / "design", target=target)
     return Compiled(graph, folder, root / "cache")
+
+
+SMALL = dict(spad_words=64, wbuf_words=64, bias_words=16, prog_words=16)
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    """11-6-5 int8 MLP on a 2x4 array: 3 input chunks of 32 bits, 9-bit outputs."""
-    return compiled(tmp_path_factory, random_mlp([11, 6, 5], seed=5), "2x4")
+    """11-6-5 int8 MLP on a 2x2 engine: 64-bit host words, 17-bit outputs."""
+    return compiled(tmp_path_factory, random_mlp([11, 6, 5], seed=5), EngineConfig(2, **SMALL))
 
 
 @pytest.fixture(scope="module")
 def wide(tmp_path_factory):
-    """30-bit activations on 3 columns: 90-bit input payload, lanes across word edges."""
-    graph = random_mlp([13, 6, 4], seed=3, act_bits=30, weight_bits=4, acc_width=48,
-                       name="wide")
-    return compiled(tmp_path_factory, graph, "2x3")
+    """12-bit lanes on an 8-lane engine: 96-bit host words, 97-bit outputs across word
+    edges."""
+    graph = random_mlp([13, 6, 4], seed=3, act_bits=12, weight_bits=4, name="wide")
+    return compiled(tmp_path_factory, graph, EngineConfig(8, lane_bits=12, **SMALL),
+                    target="asic")          # more I/O pins than an ECP5 package
 
 
 def check_against_golden(design: Compiled, x, result) -> None:
-    data, last = unpack_outputs(result.words, design.out_bits)
-    np.testing.assert_equal(data, run_single_output(design.graph, x))
-    n_out = design.design.output_size
-    np.testing.assert_equal(last, np.broadcast_to(np.arange(n_out) == n_out - 1, last.shape))
-    np.testing.assert_equal(result.cycles, design.design.expected_cycles)
+    for vector, words in enumerate(result.words):
+        values = [sum(int(w) << (32 * i) for i, w in enumerate(row)) for row in words]
+        data = [v & ((1 << design.out_bits) - 1) for v in values]
+        last = [bool(v >> design.out_bits) for v in values]
+        got = design.program.decode_runs(data, 1)
+        name = design.graph.outputs[0]
+        want = run_single_output(design.graph, x[vector:vector + 1])[0]
+        np.testing.assert_equal(got[name][0], want)
+        assert last == [i == design.outputs - 1 for i in range(design.outputs)]
+    # the cycle model of loading the program, the setup run and one inference run (which
+    # ends a few cycles after the last output: its END)
+    assert np.all(np.abs(result.cycles - design.expected_cycles) <= 8)
     assert result.total_cycles >= int(result.cycles.sum())
 
 
@@ -124,7 +159,7 @@ def test_unpack_outputs_matches_the_integer_unpacker(data_bits):
     words = np.array([[(p >> 32 * k) & 0xFFFFFFFF for k in range((data_bits + 32) // 32)]
                       for p in payloads], dtype=np.uint32)
     data, last = unpack_outputs(words, data_bits)
-    assert data.tolist() == [unpack_lanes(p, data_bits, 1)[0] for p in payloads]
+    assert data.tolist() == [unpack_int(p, data_bits) for p in payloads]
     assert last.tolist() == [bool(p >> data_bits) for p in payloads]
 
 
@@ -138,13 +173,14 @@ def test_pack_vectors_pads_and_chunks():
 
 def test_bad_run_parameters(small, tmp_path):
     with pytest.raises(ValueError, match="chunks must be an integer from 1 to"):
-        run(small.exe, np.zeros((1, 3, 1), np.uint32), chunks=0, outputs=5,
+        run(small.exe, np.zeros((1, 3, 2), np.uint32), chunks=0, outputs=5,
             timeout_cycles=100, work=tmp_path)
-    with pytest.raises(ValueError, match=r"packed inputs must be \(vectors, 3, 1\) uint32 words"):
-        run(small.exe, np.zeros((1, 3, 2), np.uint32), chunks=3, outputs=5,
+    with pytest.raises(ValueError, match=r"packed inputs must be \(vectors, 3, 2\) uint32 words"):
+        run(small.exe, np.zeros((1, 3, 1), np.uint32), chunks=3, outputs=5,
             timeout_cycles=100, work=tmp_path)
-    with pytest.raises(ValueError, match="payload 4294967296 does not fit 32 unsigned bits"):
-        run(small.exe, [[0, 0, 1 << 32]], chunks=3, outputs=5, timeout_cycles=100,
+    with pytest.raises(ValueError, match="payload 18446744073709551616 does not fit 64 "
+                                         "unsigned bits"):
+        run(small.exe, [[0, 0, 1 << 64]], chunks=3, outputs=5, timeout_cycles=100,
             work=tmp_path)
 
 
@@ -153,49 +189,57 @@ def test_bad_run_parameters(small, tmp_path):
 def test_small_design_matches_golden_and_cycle_model(small, tmp_path):
     x = make_vectors(small.graph, 300)       # corners first, then random and extremes
     result = small.run(x, tmp_path)
-    assert result.vectors == 300 and result.words.shape == (300, 5, 1)
+    assert result.vectors == 300 and result.words.shape == (300, small.outputs, 1)
     check_against_golden(small, x, result)
-    assert result.payloads.dtype == np.uint64 and result.payloads.shape == (300, 5)
+    assert result.payloads.dtype == np.uint64 and result.payloads.shape == (300, small.outputs)
 
 
 def test_python_int_payloads_equal_packed_words(small, tmp_path):
     x = make_vectors(small.graph, 6, seed=1)
-    words = pack_vectors(x, cols=small.cols, chunks=small.chunks, width=small.act_bits)
-    as_ints = [[int(w[0]) for w in vector] for vector in words]
+    as_ints = np.array([small.stream(v) for v in x], dtype=object)
     packed = small.run(x, tmp_path / "packed")
-    ints = run(small.exe, as_ints, chunks=small.chunks, outputs=small.design.output_size,
-               timeout_cycles=2000, work=tmp_path / "ints")
+    ints = run(small.exe, as_ints, chunks=small.chunks, outputs=small.outputs,
+               timeout_cycles=20_000, work=tmp_path / "ints")
     np.testing.assert_equal(ints.words, packed.words)
     np.testing.assert_equal(ints.cycles, packed.cycles)
 
 
 def test_wide_payload_design(wide, tmp_path):
-    assert wide.in_bits == 90 and wide.chunks > 1
+    assert wide.in_bits == 96 and wide.out_bits + 1 == 97
     x = make_vectors(wide.graph, 200)
     result = wide.run(x, tmp_path)
-    assert result.words.shape == (200, wide.design.output_size, 1)
+    assert result.words.shape == (200, wide.outputs, 4)
     check_against_golden(wide, x, result)
 
 
 def test_hang_names_vector_cycle_and_last_handshake(small, tmp_path):
     x = make_vectors(small.graph, 4)
-    words = pack_vectors(x, cols=small.cols, chunks=small.chunks, width=small.act_bits)
-    # The design waits for 3 chunks; sending 1 leaves it waiting for ever.
-    expected = (r"^vector 0: no output for 300 cycles \(cycle 300; 1 of 1 input chunks, 0 of 5 "
+    words = small.words(x)
+    # The engine waits for the rest of the program; sending its first word leaves it
+    # waiting for ever.
+    expected = (r"^vector 0: no output for 300 cycles \(cycle 300; 1 of 1 input chunks, 0 of 2 "
                 r"outputs; last handshake: input chunk 0 of vector 0 at cycle \d+\)")
     with pytest.raises(NeurogateError, match=expected):
-        run(small.exe, words[:, :1], chunks=1, outputs=5, timeout_cycles=300, work=tmp_path)
-    # Expecting 6 outputs of a 5-output design hangs after the fifth.
-    with pytest.raises(NeurogateError, match=r"^vector 0: no output for 300 cycles .* 5 of 6 "
-                                             r"outputs; last handshake: output 4 of vector 0"):
-        run(small.exe, words, chunks=3, outputs=6, timeout_cycles=300, work=tmp_path)
+        run(small.exe, words[:, :1], chunks=1, outputs=2, timeout_cycles=300, work=tmp_path)
+    # Expecting one output more than the program stores hangs after the last.
+    n = small.outputs
+    with pytest.raises(NeurogateError, match=rf"^vector 0: no output for 300 cycles .* {n} of "
+                                             rf"{n + 1} outputs; last handshake: output {n - 1} "
+                                             r"of vector 0"):
+        run(small.exe, words, chunks=small.chunks, outputs=n + 1, timeout_cycles=300,
+            work=tmp_path)
 
 
 def test_outputs_out_of_protocol_are_refused(small, tmp_path):
-    words = np.zeros((3, 3, 1), np.uint32)
-    with pytest.raises(NeurogateError, match=r"^vector 1: output 0 came at cycle \d+ after only "
-                                             r"0 of 3 input chunks"):
-        run(small.exe, words, chunks=3, outputs=4, timeout_cycles=300, work=tmp_path)
+    # Two vectors, each one run's stream with one word of padding after it: the engine's
+    # outputs come before the vector's last chunk.
+    x = make_vectors(small.graph, 2)
+    padded = [small.stream(v) + [0] for v in x]
+    with pytest.raises(NeurogateError, match=rf"^vector 0: output {small.outputs - 1} came at "
+                                             rf"cycle \d+ after only {small.chunks} of "
+                                             rf"{small.chunks + 1} input chunks"):
+        run(small.exe, np.array(padded, dtype=object), chunks=small.chunks + 1,
+            outputs=small.outputs, timeout_cycles=3000, work=tmp_path)
 
 
 def test_cache_hit_and_key(small, monkeypatch):
@@ -253,9 +297,8 @@ def test_concurrent_builds_share_one_result(small, tmp_path):
                  if p.is_dir() and p != results[0].parent]
     assert leftovers == []
     x = make_vectors(small.graph, 20)
-    words = pack_vectors(x, cols=small.cols, chunks=small.chunks, width=small.act_bits)
-    result = run(results[0], words, chunks=small.chunks, outputs=small.design.output_size,
-                 timeout_cycles=2000, work=tmp_path / "work")
+    result = run(results[0], small.words(x), chunks=small.chunks, outputs=small.outputs,
+                 timeout_cycles=20_000, work=tmp_path / "work")
     check_against_golden(small, x, result)
 
 
@@ -274,11 +317,11 @@ def test_build_failure_names_log_and_last_lines(tmp_path):
 
 
 def test_payload_width_mismatch_is_refused_before_compiling(small, tmp_path):
-    with pytest.raises(NeurogateError, match=r"^i__payload of module mlp is 32 bits wide, "
-                                             r"not in_bits=40$"):
+    with pytest.raises(NeurogateError, match=r"^i__payload of module ng_engine is 64 bits "
+                                             r"wide, not in_bits=40$"):
         build(small.verilog, small.design.toplevel, in_bits=40, out_bits=small.out_bits + 1,
               cache_dir=tmp_path)
-    with pytest.raises(NeurogateError, match=r"^o__payload of module mlp is 9 bits wide, "
-                                             r"not out_bits=8$"):
+    with pytest.raises(NeurogateError, match=r"^o__payload of module ng_engine is 17 bits "
+                                             r"wide, not out_bits=8$"):
         build(small.verilog, small.design.toplevel, in_bits=small.in_bits, out_bits=8,
               cache_dir=tmp_path)

@@ -4,10 +4,11 @@ import textwrap
 
 import pytest
 from amaranth.back import verilog
-from neurogate.hw.requant import Requantizer
+from neurogate.hw.engine.config import EngineConfig
+from neurogate.hw.engine.top import Engine
 from neurogate.sim.cocotb.runner import SimulationFailed, run_cocotb
 
-# Two checks of the same fact about the requantizer (no input offered after reset, so
+# Two checks of the same fact about a small engine (no input offered after reset, so
 # no output is valid): one states it rightly and passes, one wrongly and must fail.
 BENCH = textwrap.dedent('''
     import cocotb
@@ -35,8 +36,9 @@ BENCH = textwrap.dedent('''
 
 
 def test_failing_cocotb_test_raises(tmp_path):
-    (tmp_path / "rq.v").write_text(verilog.convert(Requantizer(in_bits=8, out_bits=4), name="rq",
-                                                   emit_src=False))
+    engine = Engine(EngineConfig(array=2, spad_words=16, wbuf_words=16, bias_words=2,
+                                 prog_words=16))
+    (tmp_path / "rq.v").write_text(verilog.convert(engine, name="rq", emit_src=False))
     (tmp_path / "tb_rq.py").write_text(BENCH)
     with pytest.raises(SimulationFailed, match="fails: .*expected o.valid without any input"):
         run_cocotb(sources=[tmp_path / "rq.v"], toplevel="rq", test_module="tb_rq",

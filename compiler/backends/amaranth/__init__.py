@@ -1,1 +1,0 @@
-"""The Amaranth backend: map dense layers onto the matrix engine and emit Verilog."""

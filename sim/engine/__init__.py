@@ -1,0 +1,2 @@
+"""The programmable engine's instruction-level simulator (``iss``) and cycle model
+(``cycles``)."""

@@ -1,1 +1,0 @@
-"""Cycle models used by design-space exploration, each checked against RTL cycle counts."""
