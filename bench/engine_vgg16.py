@@ -16,7 +16,8 @@ Each layer is costed as the engine would run it:
   yet: the compiler keeps whole tensors on chip, so this is the model's bound).
 
 The default bandwidth is the engine's own host port, 8 bytes per clock each way at the
-given clock (``--mhz``, default the 8x8 engine's measured ECP5-85k Fmax); GOPS count 2
+given clock (``--mhz``, default the 8x8 engine's ECP5-85k Fmax as nextpnr estimated it
+after placement); GOPS count 2
 operations per multiply-accumulate; GOPS per DSP divides by the array's multipliers.
 """
 
@@ -68,7 +69,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--array", type=int, default=8)
     parser.add_argument("--mhz", type=float, default=None,
-                        help="clock (default: the measured Fmax of the 8x8 engine)")
+                        help="clock (default: the 8x8 engine's Fmax on ECP5-85k as nextpnr "
+                             "estimated it after placement)")
     parser.add_argument("--bandwidth-gbs", type=float, default=None,
                         help="off-chip bandwidth each way (default: 8 bytes per clock)")
     args = parser.parse_args()
@@ -100,8 +102,9 @@ def main() -> int:
     return 0
 
 
-#: The 8x8 engine's Fmax on ECP5-85k, from `neurogate synth` (docs/engine.md).
-MEASURED_MHZ = 100.0
+#: The default 8x8 engine on the ECP5-85k: nextpnr's estimate after placement
+#: (`neurogate synth build/cnn` on the residual CNN's folder, seed 1; docs/engine.md).
+MEASURED_MHZ = 63.11
 
 if __name__ == "__main__":
     sys.exit(main())
