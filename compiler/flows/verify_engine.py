@@ -37,9 +37,10 @@ def rebuild_program(folder: Path, design: ProgramDesign, graph: Graph) -> Engine
     return program
 
 
-def output_payloads(result, data_bits: int) -> tuple[list[int], list[bool]]:
-    """The output stream's (data, last) pairs from the harness's uint32 words."""
-    words = np.asarray(result.words[0], dtype=object)
+def output_payloads(words, data_bits: int) -> tuple[list[int], list[bool]]:
+    """One vector's output (data, last) pairs from the harness's uint32 words
+    (``result.words[v]``: outputs x words, least significant word first)."""
+    words = np.asarray(words, dtype=object)
     values = [sum(int(w) << (32 * i) for i, w in enumerate(row)) for row in words]
     mask = (1 << data_bits) - 1
     return [v & mask for v in values], [bool(v >> data_bits & 1) for v in values]
@@ -63,7 +64,7 @@ def run_engine_rtl(folder: Path, design: ProgramDesign, program: EngineProgram,
         words = harness.ints_to_words(np.array([stream], dtype=object), c.host_bits)
         result = harness.run(exe, words, chunks=len(stream), outputs=outputs,
                              timeout_cycles=20 * design.expected_cycles + 100_000, work=work)
-    data, last = output_payloads(result, c.spad_bits)
+    data, last = output_payloads(result.words[0], c.spad_bits)
     return data, last, result, build_seconds
 
 

@@ -78,7 +78,7 @@ def test_two_models_on_one_engine_from_one_stream(compiled):
     total = sum(p.output_words * count for p, count in programs)
     result = harness.run(exe, words, chunks=len(stream), outputs=total,
                          timeout_cycles=2_000_000, work=compiled["digits_cnn"] / "two")
-    data, _ = output_payloads(result, ENGINE.spad_bits)
+    data, _ = output_payloads(result.words[0], ENGINE.spad_bits)
     at = 0
     for (program, count), want in zip(programs, expected):
         got = program.decode_runs(data[at:at + program.output_words * count], count)

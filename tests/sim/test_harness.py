@@ -10,7 +10,7 @@ import pytest
 from graphs import random_mlp
 from neurogate.compiler import api
 from neurogate.compiler.flows.design_folder import load_design
-from neurogate.compiler.flows.verify_engine import rebuild_program
+from neurogate.compiler.flows.verify_engine import output_payloads, rebuild_program
 from neurogate.compiler.interpreter import make_vectors, run_single_output
 from neurogate.hw.engine.config import EngineConfig
 from neurogate.numerics.errors import NeurogateError
@@ -98,9 +98,7 @@ def wide(tmp_path_factory):
 
 def check_against_golden(design: Compiled, x, result) -> None:
     for vector, words in enumerate(result.words):
-        values = [sum(int(w) << (32 * i) for i, w in enumerate(row)) for row in words]
-        data = [v & ((1 << design.out_bits) - 1) for v in values]
-        last = [bool(v >> design.out_bits) for v in values]
+        data, last = output_payloads(words, design.out_bits)
         got = design.program.decode_runs(data, 1)
         name = design.graph.outputs[0]
         want = run_single_output(design.graph, x[vector:vector + 1])[0]

@@ -75,10 +75,6 @@ def layout_of(shape: tuple[int, ...], lanes: int, planes: int = 1) -> Layout | N
     return None
 
 
-def lane_limits(fmt: IntFormat) -> tuple[int, int]:
-    return fmt.min, fmt.max
-
-
 def pack_images(x: np.ndarray, layout: Layout, config: EngineConfig) -> list[int]:
     """Scratchpad words (as integers) of a ``(batch, *shape)`` array, image after image."""
     x = np.asarray(x, dtype=np.int64).reshape(len(x), -1)

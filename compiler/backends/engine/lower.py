@@ -444,25 +444,24 @@ class _Lowering:
         window = self._window_of(node, x, (1, 1), (1, 1), node.padding, node.out.shape[:2])
         self._pool(node, x, window, False, _identity(self.lane_format(node.name, node.out.fmt)))
 
-    def _copy(self, node, fmt_in: IntFormat, stage: Stage):
+    def _copy(self, node, stage: Stage):
         x = self.natural(node.name, self.tensor(node.name, node.input))
         self._pool(node, x, Window(tuple(x.layout.pixels)), False, stage)
 
     def _relu(self, node: Relu):
         fmt = self.lane_format(node.name, node.out.fmt)
-        self._copy(node, fmt, _identity(fmt).clipped(0, fmt.max))
+        self._copy(node, _identity(fmt).clipped(0, fmt.max))
 
     def _clip(self, node: Clip):
         fmt = self.lane_format(node.name, node.out.fmt)
-        self._copy(node, fmt, _identity(fmt).clipped(node.lo, node.hi))
+        self._copy(node, _identity(fmt).clipped(node.lo, node.hi))
 
     def _requantize(self, node: Requantize):
-        x = self.tensor(node.name, node.input)
         if node.multiplier is not None and np.any(np.asarray(node.multiplier) != 1):
             _refuse(node.name, "a Requantize multiplier other than 1 is not supported yet")
         fmt = self.lane_format(node.name, node.out.fmt)
         stage = _stage_for_shift(node.name, node.shift, node.rounding, fmt)
-        self._copy(node, x.fmt, _overflow_stage(node.name, stage, node.overflow, fmt,
+        self._copy(node, _overflow_stage(node.name, stage, node.overflow, fmt,
                                                 self.config.lane_bits))
 
     def _add(self, node: Add):
