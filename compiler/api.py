@@ -16,11 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..hw.config import ArrayShape
+from ..hw.engine.config import EngineConfig
 from ..numerics.errors import NeurogateError
 from ..numerics.formats import IntFormat
 from . import driver, frontends
 from .backends.base import Backend, CompileOptions, Estimate
-from .backends.engine.backend import EngineBackend, EngineOptions
+from .backends.engine.backend import EngineBackend, EngineOptions, default_engine
 from .backends.hls.backend import HlsBackend, HlsEstimate
 from .backends.hls.binding import HlsOptions
 from .backends.spatial.backend import SpatialBackend, SpatialEstimate, SpatialOptions
@@ -57,13 +58,17 @@ def load(model, *, input_format: IntFormat | str | None = None) -> Graph:
     return frontends.load_object(model, input_format=input_format)
 
 
+def _array(array: str | ArrayShape) -> ArrayShape:
+    if isinstance(array, ArrayShape):
+        return array
+    try:
+        return ArrayShape.parse(array)
+    except ValueError as error:
+        raise NeurogateError(f"--array: {error}") from None
+
+
 def _options(array: str | ArrayShape, target: str, backend_options) -> CompileOptions:
-    if not isinstance(array, ArrayShape):
-        try:
-            array = ArrayShape.parse(array)
-        except ValueError as error:
-            raise NeurogateError(f"--array: {error}") from None
-    return CompileOptions(target=get_target(target), array=array,
+    return CompileOptions(target=get_target(target), array=_array(array),
                           backend_options=backend_options)
 
 
@@ -87,6 +92,13 @@ def _hls(io: str, reuse: int, strategy: str) -> HlsOptions:
         return HlsOptions(io=io, reuse=reuse, strategy=strategy)
     except ValueError as error:
         raise NeurogateError(str(error)) from None
+
+
+def engine_config(array: str | ArrayShape = "8x8", *, spad_words: int | None = None,
+                  wbuf_words: int | None = None) -> EngineConfig:
+    """The engine of an ``array`` (``"NxN"``) with the default or the given memory
+    depths: one ``EngineConfig`` to compile several models for (``compile(engine=...)``)."""
+    return default_engine(_array(array), spad_words=spad_words, wbuf_words=wbuf_words)
 
 
 def _backend_options(backend: Backend, io: str, reuse: int | dict, strategy: str,

@@ -94,6 +94,12 @@ def main():
               default="auto", show_default=True,
               help="engine: weights loaded once (resident) or with every run (streamed, "
                    "double-buffered); auto keeps them resident when they fit")
+@click.option("--spad-words", type=click.IntRange(min=1), default=None,
+              help="engine: scratchpad depth, words of N lanes (a power of two; default "
+                   "8192)")
+@click.option("--wbuf-words", type=click.IntRange(min=1), default=None,
+              help="engine: weight-buffer depth, words per column (a power of two; default "
+                   "2048)")
 @click.option("--levels-per-stage", type=click.IntRange(min=1), default=2, show_default=True,
               help="spatial: adder-tree levels between pipeline registers")
 @click.option("--weights", type=click.Choice(["constants", "registers"]), default="constants",
@@ -110,19 +116,27 @@ def main():
               show_default=True, help="hls: fully unrolled layers, or --reuse-shared multipliers")
 def compile(model: Path, target: str, array_text: str, out: Path, backend: str,
             input_format: str | None, style: str, batch: int, weight_loading: str,
-            levels_per_stage: int, weights: str, tmr: bool, io: str, reuse: int, strategy: str):
+            spad_words: int | None, wbuf_words: int | None, levels_per_stage: int,
+            weights: str, tmr: bool, io: str, reuse: int, strategy: str):
     """Compile MODEL (a .py file defining build_model(), a QKeras/Keras .h5 or .keras, or a
     QONNX .onnx) into a build folder."""
     from . import api
 
     start = time.perf_counter()
+    engine_options = {}
+    if style == "engine" and backend == "amaranth":
+        engine_options = {"batch": batch, "weight_loading": weight_loading}
+        if spad_words is not None or wbuf_words is not None:
+            engine_options["engine"] = api.engine_config(array_text, spad_words=spad_words,
+                                                         wbuf_words=wbuf_words)
+    elif spad_words is not None or wbuf_words is not None:
+        raise NeurogateError("--spad-words and --wbuf-words are options of the programmable "
+                             "engine (--style engine, --backend amaranth)")
     graph = api.load(model, input_format=input_format)
     design = api.compile_design(graph, array=array_text, target=target, out=out,
                                 backend=backend, style=style, io=io, reuse=reuse,
                                 strategy=strategy, levels_per_stage=levels_per_stage,
-                                weights=weights, tmr=tmr,
-                                **({"batch": batch, "weight_loading": weight_loading}
-                                   if style == "engine" and backend == "amaranth" else {}))
+                                weights=weights, tmr=tmr, **engine_options)
     seconds = time.perf_counter() - start
     if style == "spatial":
         c = design.cost

@@ -11,11 +11,15 @@ from .arith import IntegerArithmetic
 
 
 class ProcessingElement(wiring.Component):
-    """``psum_out <= psum_in + product``, ``product <= act * weight`` (two registers).
+    """``psum_out <= psum_in + product``, the product of ``act`` and ``weight`` through
+    four registers: the operands, the product, the product again, the sum.
 
-    The product register lets the multiplier (a DSP block on FPGAs) and the accumulator
-    adder each have a full cycle; every PE of an array has it, so the skew between
-    neighbours is unchanged.
+    The multiplier (a DSP block on FPGAs) gets a cycle of its own between registers,
+    and so do the broadcast of ``act`` to a column and the way from the multiplier to
+    the accumulator adder: on the ECP5-85k the 8x8 engine's multipliers sit in DSP rows
+    far from the adders, and without the operand and second product registers these
+    paths took 13.4 ns.  Every PE of an array has them, so the skew between neighbours
+    is unchanged.
 
     Ports
     -----
@@ -25,9 +29,8 @@ class ProcessingElement(wiring.Component):
     psum_out : Out, signed(acc_bits), registered
     """
 
-    #: Cycles from operands at the inputs to their product inside ``psum_out`` (the
-    #: product register, then the accumulator register).
-    LATENCY = 2
+    #: Cycles from operands at the inputs to their product inside ``psum_out``.
+    LATENCY = 4
 
     def __init__(self, *, act_bits: int, weight_bits: int, acc_bits: int):
         check_int("act_bits", act_bits, low=1, high=64)
@@ -48,7 +51,15 @@ class ProcessingElement(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        product = Signal(self.arith.product_shape)
-        m.d.sync += product.eq(self.arith.multiply(self.act, self.weight))
-        m.d.sync += self.psum_out.eq(self.arith.accumulate(self.psum_in, product))
+        # Data only (no reset): the array's results are used where a valid bit beside it
+        # says so, and a 64-PE array would otherwise load the reset with 3,000 registers.
+        act = Signal.like(self.act, reset_less=True)
+        weight = Signal.like(self.weight, reset_less=True)
+        product = Signal(self.arith.product_shape, reset_less=True)
+        product_on = Signal(self.arith.product_shape, reset_less=True)
+        psum = Signal(self.arith.acc_shape, reset_less=True)
+        m.d.sync += [act.eq(self.act), weight.eq(self.weight),
+                     product.eq(self.arith.multiply(act, weight)), product_on.eq(product),
+                     psum.eq(self.arith.accumulate(self.psum_in, product_on))]
+        m.d.comb += self.psum_out.eq(psum)
         return m

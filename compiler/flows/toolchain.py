@@ -45,6 +45,9 @@ SEED = 1
 LOG_TAIL_LINES = 10
 ICE40_CLOCK_PIN = 35          # the 12 MHz oscillator pin of iCEBreaker-style up5k boards
 NEXTPNR_OK, NEXTPNR_TIMING_MISSED, NEXTPNR_DOES_NOT_FIT = 0, 1, 125
+#: nextpnr-ecp5's default router (router1) did not converge in 40 min on the 8x8 engine
+#: (147 block RAMs spread over the die); router2 routed it in 4.
+ROUTER = {"ecp5": ["--router", "router2"]}
 
 CONSTRAINTS = Path(__file__).resolve().parents[2] / "constraints"
 
@@ -249,7 +252,7 @@ def place_and_route(netlist: Netlist | Path, target: Target, *, mhz: float,
         report.unlink()
     args = [target.device_flag, "--package", target.package, "--json", path.name,
             "--report", report.name, "--freq", f"{mhz:g}", "--timing-allow-fail",
-            "--seed", str(seed),
+            "--seed", str(seed), *ROUTER.get(target.family, []),
             *_constraint_args(target, work, netlist.toplevel, mhz, prefix, constraints),
             *(["--out-of-context"] if out_of_context else [])]
     code = _run(tool, args, work, log, timeout)

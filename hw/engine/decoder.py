@@ -1,5 +1,5 @@
 """The decoder: fetches instructions, checks them (``isa.check`` in hardware) and issues
-each to its unit once the unit, the units named in its wait bits and the two
+each to its unit once the unit, the units named in its wait bits and the
 shared-port hazards (docs/isa.md, "The machine") allow."""
 
 from __future__ import annotations
@@ -87,8 +87,10 @@ class Decoder(wiring.Component):
     ``r + FIRST_ISSUE``; an instruction issued at ``t`` lets the next one issue at
     ``t + ISSUE_INTERVAL`` (the read, the instruction register, the check's two
     registers), later when it waits.  A unit
-    started at ``t`` reports ``busy`` from ``t + 1``, which is when the decoder looks
-    again.  END issues when every unit is idle, with a ``done`` pulse; ``running`` is
+    started at ``t`` reports ``busy`` from ``t + 1``.  The issue condition (units idle,
+    wait bits, hazards) is registered: an instruction that waits for a unit issues
+    ``IDLE_TO_ISSUE`` cycles after the first cycle the unit is idle.  END issues when
+    every unit is idle, with a ``done`` pulse; ``running`` is
     low from the next cycle.  A failed check, or a pc past the program memory,
     stops the run with ``fault`` (one cycle) and the code and pc on ``fault_code`` and
     ``fault_pc``; units already started finish.
@@ -96,6 +98,7 @@ class Decoder(wiring.Component):
 
     FIRST_ISSUE = 4
     ISSUE_INTERVAL = 4
+    IDLE_TO_ISSUE = 1
 
     def __init__(self, config: EngineConfig):
         self.config = config
@@ -130,14 +133,18 @@ class Decoder(wiring.Component):
                 m.d.comb += ready.eq(~busy[Unit.LOAD] & ((load.mem != Memory.SPAD)
                                                          | ~busy[Unit.EXEC]))
             with m.Case(Opcode.STORE):
-                m.d.comb += ready.eq(~busy[Unit.STORE])
+                m.d.comb += ready.eq(~busy[Unit.STORE] & ~busy[Unit.EXEC])
             with m.Case(Opcode.MATMUL, Opcode.POOL, Opcode.ADD):
-                m.d.comb += ready.eq(~busy[Unit.EXEC] & ~self.load_spad_busy)
+                m.d.comb += ready.eq(~busy[Unit.EXEC] & ~self.load_spad_busy
+                                     & ~busy[Unit.STORE])
             with m.Case(Opcode.END):
                 m.d.comb += ready.eq(~busy.as_value().any())
             with m.Default():
                 m.d.comb += ready.eq(1)
-        ready = ready & waited
+        # Registered: only this decoder starts units, so a unit idle in the cycle before
+        # an ISSUE cycle is still idle in it.
+        ready_seen = Signal()
+        m.d.sync += ready_seen.eq(ready & waited)
 
         # The check of the instruction register, registered.
         word_verdict = check_word(m, self.ins, cfg)
@@ -177,7 +184,7 @@ class Decoder(wiring.Component):
                 with m.If(verdict != Error.NONE):
                     m.d.comb += fault(verdict, pc)
                     m.next = "IDLE"
-                with m.Elif(ready):
+                with m.Elif(ready_seen):
                     m.d.comb += [self.issue[Unit.LOAD].eq(head.opcode == Opcode.LOAD),
                                  self.issue[Unit.EXEC].eq(exec_op),
                                  self.issue[Unit.STORE].eq(head.opcode == Opcode.STORE)]

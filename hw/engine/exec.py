@@ -79,7 +79,7 @@ class ExecUnit(wiring.Component):
         cfg, n, lane_bits = self.config, self.config.array, self.config.lane_bits
         # The instruction register follows ``ins`` while the unit is idle (no enable from
         # ``start``: the decoder's issue does not fan out to it) and holds while busy.
-        ins = Signal(isa.INSTR_BITS)
+        ins = Signal(isa.INSTR_BITS, reset_less=True)
         busy, go = Signal(), Signal()
         m.d.sync += go.eq(self.start)
         with m.If(~busy):
@@ -105,10 +105,10 @@ class ExecUnit(wiring.Component):
             c = Signal(element_layout(cfg), name=f"ctl_{k + 1}")
             m.d.sync += c.eq(ctl[-1])
             ctl.append(c)
-        raw = Signal(cfg.spad_bits)
+        raw = Signal(cfg.spad_bits, reset_less=True)
         m.d.sync += raw.eq(self.rd_data)
         at_raw, at_op = ctl[self.RAW_REGISTER], ctl[self.OPERAND_DELAY]
-        lanes = Signal(data.ArrayLayout(signed(operand_bits(cfg)), n))
+        lanes = Signal(data.ArrayLayout(signed(operand_bits(cfg)), n), reset_less=True)
         for lane in range(n):
             bits = raw[lane * lane_bits:(lane + 1) * lane_bits]
             wide = Mux(at_raw.unsigned, bits.as_unsigned(), bits.as_signed())
@@ -140,7 +140,7 @@ class ExecUnit(wiring.Component):
             m.d.sync += [stage.valid.eq(vector.valid), stage.addr.eq(vector.o_addr)]
             m.d.sync += [stage.value[k].eq(vector.value[k]) for k in range(n)]
         # The output-stage fields sit at other bits in ADD than in MATMUL and POOL.
-        stage_cfg = Signal(stage_layout())
+        stage_cfg = Signal(stage_layout(), reset_less=True)
         m.d.sync += stage_cfg.eq(Mux(is_add, stage_fields(add_ins), stage_fields(window_ins)))
         m.d.comb += stage.cfg.eq(stage_cfg)
         m.d.comb += [self.wr_en.eq(stage.o_valid), self.wr_addr.eq(stage.o_addr),

@@ -23,7 +23,7 @@ class WordAssembler:
     def __init__(self, m: Module, config: EngineConfig, bits: int, name: str):
         self.m, self.config = m, config
         self.max_parts = config.host_words(bits)
-        self.slots = [Signal(config.host_bits, name=f"{name}_slot{k}")
+        self.slots = [Signal(config.host_bits, name=f"{name}_slot{k}", reset_less=True)
                       for k in range(self.max_parts)]
         self.index = Signal(range(self.max_parts + 1), name=f"{name}_index")
         self.word = Cat(*self.slots)
@@ -92,25 +92,29 @@ class LoadUnit(wiring.Component):
         asm = WordAssembler(m, cfg, widest, "load")
         mem = Signal(2)
         remaining = Signal(isa.COUNT_BITS)
+        # ``remaining != 0`` as a register of its own: it is ``i.ready``, and the host
+        # word's transfer enables every slot register of the assembler.
+        due = Signal()
         addr = Signal(isa.ADDR_BITS)                        # row address (wbuf) or word
         col = Signal(range(n))
         pending = Signal()                                  # a write in this cycle
         w_mem, w_addr, w_col = Signal(2), Signal(isa.ADDR_BITS), Signal(range(n))
         parts = Array(self.parts(cfg, mm) for mm in isa.Memory)[mem]
 
-        m.d.comb += [self.busy.eq((remaining != 0) | pending),
+        m.d.comb += [self.busy.eq(due | pending),
                      self.spad_busy.eq(self.busy & (mem == isa.Memory.SPAD)),
-                     self.i.ready.eq(remaining != 0)]
+                     self.i.ready.eq(due)]
         m.d.sync += pending.eq(0)
         with m.If(self.start):
             m.d.sync += [mem.eq(self.ins.mem), remaining.eq(self.ins.count),
-                         addr.eq(self.ins.addr), col.eq(0), asm.reset()]
+                         due.eq(self.ins.count != 0), addr.eq(self.ins.addr), col.eq(0),
+                         asm.reset()]
         with m.Elif(self.abort):
-            m.d.sync += remaining.eq(0)
+            m.d.sync += [remaining.eq(0), due.eq(0)]
         with m.Elif(self.i.valid & self.i.ready):
             with m.If(asm.take(self.i.payload, parts)):
                 m.d.sync += [pending.eq(1), w_mem.eq(mem), w_addr.eq(addr), w_col.eq(col),
-                             remaining.eq(remaining - 1)]
+                             remaining.eq(remaining - 1), due.eq(remaining != 1)]
                 with m.If((mem != isa.Memory.WBUF) | (col == n - 1)):
                     m.d.sync += [addr.eq(addr + 1), col.eq(0)]
                 with m.Else():

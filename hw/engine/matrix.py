@@ -78,21 +78,25 @@ class MatrixPath(wiring.Component):
         # Weights: column c's address c cycles behind column 0's, the word registered.
         first_read = self.w_addr
         for k in range(self.operand_delay - 1 - self.WEIGHT_REGISTER):
-            delayed = Signal.like(first_read, name=f"w_addr_d{k}")
+            delayed = Signal.like(first_read, name=f"w_addr_d{k}", reset_less=True)
             m.d.sync += delayed.eq(first_read)
             first_read = delayed
-        read_addr = skew_line(m, first_read, n, "w_addr")
+        # Data registers have no reset (the valid bits beside them do).
+        read_addr = skew_line(m, first_read, n, "w_addr", reset_less=True)
         for c in range(n):
             m.d.comb += self.w_rd_addr[c].eq(read_addr[c])
-            m.d.sync += array.weight[c].as_value().eq(self.w_rd_data[c])
-            m.d.comb += array.act[c].eq(skew_line(m, self.lanes[c], c + 1, f"act{c}")[-1])
+            weight = Signal.like(self.w_rd_data[c], name=f"weight_{c}", reset_less=True)
+            m.d.sync += weight.eq(self.w_rd_data[c])
+            m.d.comb += array.weight[c].as_value().eq(weight)
+            act = skew_line(m, self.lanes[c], c + 1, f"act{c}", reset_less=True)[-1]
+            m.d.comb += array.act[c].eq(act)
 
         # Control beside the array; the bias read two cycles before the row sums and
         # registered.
         ctl = skew_line(m, self.ctl, self.array_latency + 1, "ctl")
         at_sums, at_bias = ctl[-1], ctl[-1 - self.BIAS_READ]
         m.d.comb += self.b_rd_addr.eq(at_bias.b_addr)
-        bias = Signal(data.ArrayLayout(signed(cfg.acc_bits), n))
+        bias = Signal(data.ArrayLayout(signed(cfg.acc_bits), n), reset_less=True)
         m.d.sync += bias.eq(self.b_rd_data)
         with m.If(at_sums.valid):
             for r in range(n):

@@ -8,7 +8,7 @@ with ``wrap``.
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Cat, Const, Module, Signal, signed, unsigned
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -55,11 +55,13 @@ class OutputStage(wiring.Component):
 
     Stages: (1) left shift, (2, 3) the right shift keeping the round bit, by the high
     bits of ``rshift`` then by the low three, each gathering the sticky bit of what it
-    drops, (4) the rounding increment, (5) ``max(x, lo)``, (6) ``min(x, hi)`` (neither
-    with ``wrap``).
+    drops, (4) the rounding increment, (5) ``x < lo``, (6) ``max(x, lo)``, (7) ``x > hi``,
+    (8) ``min(x, hi)`` (neither with ``wrap``).  Each comparison has a cycle of its own:
+    ``lo`` and ``hi`` reach every lane, and on the 8x8 engine that route and a
+    48-bit comparison did not fit in one 10 ns cycle.
     """
 
-    LATENCY = 6
+    LATENCY = 8
 
     def __init__(self, *, lanes: int, in_bits: int, lane_bits: int, addr_bits: int):
         self.lanes, self.in_bits, self.lane_bits = lanes, in_bits, lane_bits
@@ -80,33 +82,35 @@ class OutputStage(wiring.Component):
         # Control beside the lanes: valid and address, LATENCY registers.
         valid, addr = self.valid, self.addr
         for k in range(self.LATENCY - 1):
-            v, a = Signal(name=f"valid_{k}"), Signal.like(addr, name=f"addr_{k}")
+            v = Signal(name=f"valid_{k}")
+            a = Signal.like(addr, name=f"addr_{k}", reset_less=True)
             m.d.sync += [v.eq(valid), a.eq(addr)]
             valid, addr = v, a
         m.d.sync += [self.o_valid.eq(valid), self.o_addr.eq(addr)]
 
         for lane in range(self.lanes):
-            s1 = Signal(signed(shifted_bits), name=f"shifted_{lane}")
+            s1 = Signal(signed(shifted_bits), name=f"shifted_{lane}", reset_less=True)
             m.d.sync += s1.eq(self.value[lane] << cfg.lshift)
             # kept = (s1 << 1) >> rshift (the round bit kept); sticky: a dropped bit below
             # it was set.  Coarse then fine, so each stage has half the mux levels.
             coarse, fine = Cat(Const(0, 3), cfg.rshift[3:]), cfg.rshift[:3]
-            kept_hi = Signal(signed(shifted_bits + 1), name=f"kept_hi_{lane}")
-            sticky_hi = Signal(name=f"sticky_hi_{lane}")
+            kept_hi = Signal(signed(shifted_bits + 1), name=f"kept_hi_{lane}", reset_less=True)
+            sticky_hi = Signal(name=f"sticky_hi_{lane}", reset_less=True)
             m.d.sync += [kept_hi.eq(IntegerArithmetic.shift_keeping_round_bit(s1, coarse)),
                          sticky_hi.eq(dropped(s1 << 1, coarse))]
-            kept = Signal(signed(shifted_bits + 1), name=f"kept_{lane}")
-            sticky = Signal(name=f"sticky_{lane}")
+            kept = Signal(signed(shifted_bits + 1), name=f"kept_{lane}", reset_less=True)
+            sticky = Signal(name=f"sticky_{lane}", reset_less=True)
             m.d.sync += [kept.eq(kept_hi >> fine),
                          sticky.eq(sticky_hi | dropped(kept_hi, fine))]
-            rounded = Signal(signed(shifted_bits + 1), name=f"rounded_{lane}")
+            rounded = Signal(signed(shifted_bits + 1), name=f"rounded_{lane}", reset_less=True)
             m.d.sync += rounded.eq(finish_round(kept, sticky, cfg.rounding))
-            low = Signal(signed(shifted_bits + 1), name=f"low_{lane}")
-            m.d.sync += low.eq(rounded)
-            with m.If((rounded < cfg.lo) & ~cfg.wrap):
-                m.d.sync += low.eq(cfg.lo)
-            with m.If((low > cfg.hi) & ~cfg.wrap):
-                m.d.sync += self.o_data[lane].eq(cfg.hi[:self.lane_bits])
-            with m.Else():
-                m.d.sync += self.o_data[lane].eq(low[:self.lane_bits])
+            below = Signal(name=f"below_{lane}", reset_less=True)
+            checked = Signal(signed(shifted_bits + 1), name=f"checked_{lane}", reset_less=True)
+            m.d.sync += [below.eq((rounded < cfg.lo) & ~cfg.wrap), checked.eq(rounded)]
+            low = Signal(signed(shifted_bits + 1), name=f"low_{lane}", reset_less=True)
+            m.d.sync += low.eq(Mux(below, cfg.lo, checked))
+            above = Signal(name=f"above_{lane}", reset_less=True)
+            kept_low = Signal(self.lane_bits, name=f"kept_low_{lane}", reset_less=True)
+            m.d.sync += [above.eq((low > cfg.hi) & ~cfg.wrap), kept_low.eq(low[:self.lane_bits])]
+            m.d.sync += self.o_data[lane].eq(Mux(above, cfg.hi[:self.lane_bits], kept_low))
         return m

@@ -2,14 +2,17 @@
 store units around the scratchpad, the weight buffer, the bias and program memories.
 
 Memory ports: the scratchpad has one write port (the load unit's, else the exec
-unit's: the decoder's hazards keep them apart) and two read ports (exec, store); every
+unit's: the decoder's hazards keep them apart) and one read port (the store unit's
+while it is busy, else the exec unit's: the decoder's hazards keep them apart too, and
+a second read port would double the scratchpad's block RAMs and the fan-out of its
+address); every
 weight-buffer column, the bias and the program memory one write and one read port.
 All reads are synchronous.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, unsigned
+from amaranth.hdl import Module, Mux, unsigned
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -89,15 +92,15 @@ class Engine(wiring.Component):
         # Scratchpad.
         m.submodules.spad = spad = memory.Memory(
             shape=unsigned(cfg.spad_bits), depth=cfg.spad_words, init=[])
-        spad_w, spad_exec, spad_store = spad.write_port(), spad.read_port(), spad.read_port()
+        spad_w, spad_r = spad.write_port(), spad.read_port()
         with m.If(load.spad_en):
             m.d.comb += [spad_w.en.eq(1), spad_w.addr.eq(load.spad_addr),
                          spad_w.data.eq(load.spad_data)]
         with m.Else():
             m.d.comb += [spad_w.en.eq(ex.wr_en), spad_w.addr.eq(ex.wr_addr),
                          spad_w.data.eq(ex.wr_data)]
-        m.d.comb += [spad_exec.addr.eq(ex.rd_addr), ex.rd_data.eq(spad_exec.data),
-                     spad_store.addr.eq(st.rd_addr), st.rd_data.eq(spad_store.data)]
+        m.d.comb += [spad_r.addr.eq(Mux(st.busy, st.rd_addr, ex.rd_addr)),
+                     ex.rd_data.eq(spad_r.data), st.rd_data.eq(spad_r.data)]
 
         # Weight buffer: one memory per column.
         for c in range(n):

@@ -106,8 +106,8 @@ class VectorPath(wiring.Component):
         m.d.sync += [self.valid.eq(valid), self.o_addr.eq(o_addr)]
         for lane in range(self.config.array):
             v = self.lanes[lane]
-            total = Signal(signed(sum_bits(self.config)), name=f"sum_{lane}")
-            best = Signal(signed(operand_bits(self.config)), name=f"best_{lane}")
+            total = Signal(signed(sum_bits(self.config)), name=f"sum_{lane}", reset_less=True)
+            best = Signal(signed(operand_bits(self.config)), name=f"best_{lane}", reset_less=True)
             have = Signal(name=f"have_{lane}")
             with m.If(ctl.valid):
                 m.d.sync += total.eq(Mux(ctl.first, 0, total) + v)

@@ -9,10 +9,10 @@ so a change in a pipeline depth changes the model too:
 * the decoder issues the first instruction ``Decoder.FIRST_ISSUE`` cycles after the
   RUN word, each next one ``Decoder.ISSUE_INTERVAL`` cycles after its predecessor at
   the earliest, and later while the instruction waits (for its unit, for the units of
-  its wait bits, and for the two scratchpad hazards);
+  its wait bits, and for the scratchpad hazards);
 * a unit started at cycle ``t`` is busy from ``t + 1`` for ``LoadUnit.cycles``,
   ``ExecUnit.cycles`` or ``StoreUnit.cycles`` cycles, and a waiting instruction can
-  issue in the cycle after;
+  issue ``Decoder.IDLE_TO_ISSUE`` cycles after the first idle one;
 * END issues once every unit is idle, and the run is over the cycle after.
 """
 
@@ -56,8 +56,8 @@ def unit_of(op: Opcode) -> Unit | None:
 
 def program_cycles(config: EngineConfig, instructions) -> int:
     """Cycles of one run of ``instructions`` from pc 0 to its END (module docstring)."""
-    free = {u: 0 for u in Unit}          # first cycle each unit is seen idle
-    spad_load_free = 0                   # ... and the load unit, for a scratchpad LOAD
+    free = {u: 0 for u in Unit}          # first cycle an instruction waiting for a unit
+    spad_load_free = 0                   # may issue; the load unit's, for a scratchpad LOAD
     ready = Decoder.FIRST_ISSUE
     for word in instructions:
         ins = isa.decode(word)
@@ -70,12 +70,12 @@ def program_cycles(config: EngineConfig, instructions) -> int:
             return max([t] + list(free.values())) + 1
         if unit is not None:
             t = max(t, free[unit])
-        if ins.op is Opcode.LOAD and ins.mem == Memory.SPAD:
+        if ins.op is Opcode.LOAD and ins.mem == Memory.SPAD or unit is Unit.STORE:
             t = max(t, free[Unit.EXEC])
         if unit is Unit.EXEC:
-            t = max(t, spad_load_free)
+            t = max(t, spad_load_free, free[Unit.STORE])
         if unit is not None:
-            free[unit] = t + unit_cycles(config, ins) + 1
+            free[unit] = t + unit_cycles(config, ins) + 1 + Decoder.IDLE_TO_ISSUE
             if ins.op is Opcode.LOAD and ins.mem == Memory.SPAD:
                 spad_load_free = free[unit]
         ready = t + Decoder.ISSUE_INTERVAL

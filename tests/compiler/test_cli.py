@@ -115,6 +115,27 @@ def test_bad_array_and_target(tmp_path):
                    "unknown target 'xc7'")
 
 
+def test_engine_memory_depths(tmp_path):
+    out = tmp_path / "build"
+    result = run("compile", write_model(tmp_path), "--array", "4x4", "--spad-words", "1024",
+                 "--wbuf-words", "64", "--out", out)
+    assert result.exit_code == 0, result.output
+    design = load_design_json((out / "design.json").read_text())
+    assert (design.engine.spad_words, design.engine.wbuf_words) == (1024, 64)
+    assert "scratchpad 5/1024 words" in result.output
+
+
+def test_bad_engine_memory_depths(tmp_path):
+    out = tmp_path / "o"
+    assert_refused(run("compile", write_model(tmp_path), "--spad-words", "3000", "--out", out),
+                   out, "engine memories: spad_words must be a power of two, not 3000")
+    assert_refused(run("compile", write_model(tmp_path), "--wbuf-words", "8", "--out", out),
+                   out, "engine memories: wbuf_words must be an integer from 16")
+    assert_refused(run("compile", write_model(tmp_path), "--style", "spatial", "--spad-words",
+                       "1024", "--out", out), out,
+                   "--spad-words and --wbuf-words are options of the programmable engine")
+
+
 def test_failed_compile_keeps_the_previous_folder(tmp_path):
     out = tmp_path / "o"
     assert run("compile", write_model(tmp_path), "--array", "2x2", "--out", out).exit_code == 0

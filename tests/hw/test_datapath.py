@@ -205,7 +205,7 @@ def test_member_builds_its_signature(name, cfg, wraps):
 
 
 def test_latencies_and_lanes():
-    assert IntegerDatapath().latency(8, 8) == 9            # product + accumulator registers
+    assert IntegerDatapath().latency(8, 8) == 11   # operand, 2 product, accumulator registers
     assert TernaryDatapath().latency(8, 8) == 8
     assert BinaryDatapath().latency(4, 8) == 8
     assert IntegerDatapath(weight_bits=4).weight_lane_bits(8) == 32

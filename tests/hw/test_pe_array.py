@@ -9,7 +9,7 @@ from neurogate.hw.systolic import SystolicArray
 
 def test_pe_construction_and_bad_widths():
     pe = ProcessingElement(act_bits=8, weight_bits=8, acc_bits=32)
-    assert pe.latency == 2
+    assert pe.latency == 4
     with pytest.raises(ValueError, match="act_bits must be an integer from 1 to 64, not 0"):
         ProcessingElement(act_bits=0, weight_bits=8, acc_bits=32)
     with pytest.raises(ValueError, match="array rows must be an integer from 1 to 256, not -3"):

@@ -49,13 +49,20 @@ class EngineOptions:
             raise NeurogateError(f"batch must be a positive integer, not {self.batch!r}")
 
 
-def default_engine(array) -> EngineConfig:
+def default_engine(array, *, spad_words: int | None = None,
+                   wbuf_words: int | None = None) -> EngineConfig:
     """The engine ``--array NxN`` builds: memories sized for the shipped CNNs (the
-    residual CNN's live tensors need 7,168 scratchpad words at N = 8)."""
+    residual CNN's live tensors need 7,168 scratchpad words at N = 8), or the given
+    depths (``--spad-words``, ``--wbuf-words``)."""
     if array.rows != array.cols:
         raise NeurogateError(f"the programmable engine's array is square (one output tile is "
                              f"one scratchpad word), not {array}")
-    return EngineConfig(array=array.rows)
+    depths = {name: value for name, value in (("spad_words", spad_words),
+                                              ("wbuf_words", wbuf_words)) if value is not None}
+    try:
+        return EngineConfig(array=array.rows, **depths)
+    except ValueError as error:
+        raise NeurogateError(f"engine memories: {error}") from None
 
 
 @dataclass(frozen=True, eq=False)

@@ -90,3 +90,24 @@ def test_gaps_and_stalls_only_slow_it_down():
     base = program_cycles(C, program_of(stream))
     slow = run_rtl(C, stream.words, gaps=0.3, stalls=0.3, seed=1).run_cycles[0]
     assert slow > base
+
+
+def test_store_and_exec_share_the_read_port():
+    """No wait bits: a STORE waits for the exec unit (its POOL's words are the ones
+    sent), and the POOL after it waits for the STORE (it overwrites what is sent); the
+    run takes the modelled cycles."""
+    rng = random.Random(13)
+    n = C.array
+    act = [pack([rng.randint(-128, 127) for _ in range(n)], C.lane_bits) for _ in range(16)]
+    pool = dict(oh=2, ow=2, tiles=1, kh=2, kw=2, chunks=1, ih=4, iw=4, a_oy=8, a_ox=2,
+                a_ky=4, a_kx=1, o_oy=2, o_ox=1, pool_max=1, lo=-128, hi=127)
+    prog = [encode(Opcode.LOAD, mem=Memory.SPAD, addr=0, count=16),
+            encode(Opcode.POOL, o_base=40, **pool),
+            encode(Opcode.STORE, addr=40, count=4),
+            encode(Opcode.POOL, o_base=40, a_start=1, **pool),
+            encode(Opcode.STORE, wait=EXEC, addr=40, count=4, last=1),
+            encode(Opcode.END)]
+    stream = Stream(C).program(prog).run(0, [act], [Memory.SPAD])
+    assert rtl_run_cycles(stream) == program_cycles(C, program_of(stream))
+    first = compare(C, stream.words).outputs[:4]
+    assert first != compare(C, stream.words).outputs[4:]    # the two POOLs differ
