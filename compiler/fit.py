@@ -36,9 +36,10 @@ RAM_BLOCK_BITS = {"ecp5": 18432, "ice40": 4096}
 
 
 def memories(config: EngineConfig) -> list[tuple[int, int, int]]:
-    """(copies, depth, width) of every memory the engine instantiates."""
+    """(copies, depth, width) of every memory the engine instantiates (the scratchpad is
+    one bank per lane)."""
     n = config.array
-    return [(2, config.spad_words, config.spad_bits), (n, config.wbuf_words, config.wbuf_bits),
+    return [(n, config.spad_words, config.lane_bits), (n, config.wbuf_words, config.wbuf_bits),
             (1, config.bias_words, config.bias_bits), (1, config.prog_words, isa.INSTR_BITS)]
 
 

@@ -53,7 +53,9 @@ class ProcessingElement(wiring.Component):
         m = Module()
         # Data only (no reset): the array's results are used where a valid bit beside it
         # says so, and a 64-PE array would otherwise load the reset with 3,000 registers.
-        act = Signal.like(self.act, reset_less=True)
+        # Named ``*_dup``: every PE of a column registers the same ``act``, and synthesis
+        # keeps each copy (compiler/flows/toolchain.py) so it can sit at its own DSP.
+        act = Signal.like(self.act, name="act_dup", reset_less=True)
         weight = Signal.like(self.weight, reset_less=True)
         product = Signal(self.arith.product_shape, reset_less=True)
         product_on = Signal(self.arith.product_shape, reset_less=True)

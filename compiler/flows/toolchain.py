@@ -48,6 +48,9 @@ NEXTPNR_OK, NEXTPNR_TIMING_MISSED, NEXTPNR_DOES_NOT_FIT = 0, 1, 125
 #: nextpnr-ecp5's default router (router1) did not converge in 40 min on the 8x8 engine
 #: (147 block RAMs spread over the die); router2 routed it in 4.
 ROUTER = {"ecp5": ["--router", "router2"]}
+#: Registers named ``*_dup`` are copies on purpose (one next to each group of loads, e.g.
+#: a PE's copy of its column's activation): yosys would merge equal registers.
+KEEP_DUPLICATES = ("proc", "setattr -set keep 1 w:*_dup %ci1:+$dff[Q] w:*_dup %d")
 
 CONSTRAINTS = Path(__file__).resolve().parents[2] / "constraints"
 

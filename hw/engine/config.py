@@ -15,6 +15,10 @@ from ...numerics.checks import check_int
 ISA_VERSION = 1
 #: Bits of one host-stream word (at least; wider arrays widen it to one scratchpad word).
 MIN_HOST_BITS = 64
+#: Cycles the scratchpad's port signals (read address; write enable, address and data)
+#: are registered before its memories (``top.Engine``): each bank of block RAMs gets its
+#: own copy, next to it.
+SPAD_PORT_DELAY = 1
 
 
 def _power_of_two(name: str, value: int, low: int, high: int) -> int:

@@ -87,7 +87,9 @@ class Decoder(wiring.Component):
     ``r + FIRST_ISSUE``; an instruction issued at ``t`` lets the next one issue at
     ``t + ISSUE_INTERVAL`` (the read, the instruction register, the check's two
     registers), later when it waits.  A unit
-    started at ``t`` reports ``busy`` from ``t + 1``.  The issue condition (units idle,
+    started at ``t`` reports ``busy`` from ``t + 1``; ``issue`` (to the units) is a
+    register, high ``ISSUE_TO_START`` cycle after the issue (``ins`` still holds the
+    instruction then).  The issue condition (units idle,
     wait bits, hazards) is registered: an instruction that waits for a unit issues
     ``IDLE_TO_ISSUE`` cycles after the first cycle the unit is idle.  END issues when
     every unit is idle, with a ``done`` pulse; ``running`` is
@@ -99,6 +101,8 @@ class Decoder(wiring.Component):
     FIRST_ISSUE = 4
     ISSUE_INTERVAL = 4
     IDLE_TO_ISSUE = 1
+    #: ``issue`` is a register: a unit starts the cycle after its instruction issues.
+    ISSUE_TO_START = 1
 
     def __init__(self, config: EngineConfig):
         self.config = config
@@ -118,6 +122,7 @@ class Decoder(wiring.Component):
         m = Module()
         cfg = self.config
         pc = Signal(PC_BITS)
+        pc_next = Signal(PC_BITS)       # pc + 1, registered: the next fetch address
         verdict = Signal(4)
         head = data.View(isa.header_layout(), self.ins)
         load = data.View(isa.layout(Opcode.LOAD), self.ins)
@@ -156,13 +161,15 @@ class Decoder(wiring.Component):
             """Go on to the instruction at ``at`` (or stop past the program memory); the
             state's ``prog_addr`` is ``at`` (whether or not it goes on: the read address
             does not wait for the issue decision)."""
-            m.d.sync += pc.eq(at)
+            m.d.sync += [pc.eq(at), pc_next.eq(at + 1)]
             with m.If(at >= cfg.prog_words):
                 m.d.comb += fault(Error.PC_OVERFLOW, at)
                 m.next = "IDLE"
             with m.Else():
                 m.next = "DECODE"
 
+        m.d.sync += self.issue.eq(0)
+        assert self.ISSUE_TO_START == 1
         with m.FSM(name="decoder"):
             with m.State("IDLE"):
                 m.d.comb += self.prog_addr.eq(self.start_pc)
@@ -180,17 +187,17 @@ class Decoder(wiring.Component):
                 m.d.sync += verdict.eq(word_verdict)
                 m.next = "ISSUE"
             with m.State("ISSUE"):
-                m.d.comb += [self.running.eq(1), self.prog_addr.eq(pc + 1)]
+                m.d.comb += [self.running.eq(1), self.prog_addr.eq(pc_next)]
                 with m.If(verdict != Error.NONE):
                     m.d.comb += fault(verdict, pc)
                     m.next = "IDLE"
                 with m.Elif(ready_seen):
-                    m.d.comb += [self.issue[Unit.LOAD].eq(head.opcode == Opcode.LOAD),
+                    m.d.sync += [self.issue[Unit.LOAD].eq(head.opcode == Opcode.LOAD),
                                  self.issue[Unit.EXEC].eq(exec_op),
                                  self.issue[Unit.STORE].eq(head.opcode == Opcode.STORE)]
                     with m.If(head.opcode == Opcode.END):
                         m.d.comb += self.done.eq(1)
                         m.next = "IDLE"
                     with m.Else():
-                        fetch(pc + 1)
+                        fetch(pc_next)
         return m

@@ -5,15 +5,16 @@ Pipeline, from a cell on a generator's register at cycle ``g`` (``window`` for M
 and POOL, ``vector.AddGenerator`` for ADD):
 
 ====================  =======================================================
-``g``                 scratchpad read of the cell's word
-``g + 2``             the word, registered (``RAW_REGISTER``)
-``g + 3``             its lanes extended by ``unsigned``, shifted left by ``shift``,
+``g``                 the cell's word address on ``rd_addr``
+``g + 3``             the word, registered (``RAW_REGISTER``: the scratchpad's port
+                      register, its read, this register)
+``g + 4``             its lanes extended by ``unsigned``, shifted left by ``shift``,
                       zeroed when the cell is not real (``OPERAND_DELAY``)
-``g + 3 + P``         the output word of a window that ended at this cell, from the
+``g + 4 + P``         the output word of a window that ended at this cell, from the
                       matrix path (``P = MatrixPath.latency(config)``) or the vector path
                       (``P = VectorPath.LATENCY``)
 ``+ 1``               selected (``SELECT``)
-``+ OutputStage.LATENCY``  written to the scratchpad
+``+ OutputStage.LATENCY``  on ``wr_*`` (in the scratchpad ``SPAD_PORT_DELAY`` later)
 ====================  =======================================================
 """
 
@@ -24,7 +25,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from . import isa
-from .config import EngineConfig
+from .config import SPAD_PORT_DELAY, EngineConfig
 from .matrix import MatrixPath, act_bits
 from .output_stage import OutputStage, stage_fields, stage_layout
 from .vector import AddGenerator, VectorPath, operand_bits, sum_bits
@@ -43,8 +44,8 @@ class ExecUnit(wiring.Component):
     #: ``start`` -> the generator's start (the instruction register).
     LATCH = 1
     START_LATENCY = WindowGenerator.START_LATENCY
-    RAW_REGISTER = 2
-    OPERAND_DELAY = 3
+    RAW_REGISTER = 2 + SPAD_PORT_DELAY
+    OPERAND_DELAY = RAW_REGISTER + 1
     SELECT = 1
 
     def __init__(self, config: EngineConfig):
@@ -82,13 +83,15 @@ class ExecUnit(wiring.Component):
         ins = Signal(isa.INSTR_BITS, reset_less=True)
         busy, go = Signal(), Signal()
         m.d.sync += go.eq(self.start)
+        # The opcode's decode is registered beside it (it selects paths all over the unit).
+        is_add, is_matmul, pool_max = Signal(), Signal(), Signal()
+        given = data.View(isa.layout(isa.Opcode.POOL), self.ins)
         with m.If(~busy):
-            m.d.sync += ins.eq(self.ins)
+            m.d.sync += [ins.eq(self.ins), is_add.eq(given.opcode == isa.Opcode.ADD),
+                         is_matmul.eq(given.opcode == isa.Opcode.MATMUL),
+                         pool_max.eq(given.pool_max & (given.opcode == isa.Opcode.POOL))]
         window_ins = data.View(isa.layout(isa.Opcode.MATMUL), ins)
         add_ins = data.View(isa.layout(isa.Opcode.ADD), ins)
-        op = window_ins.opcode
-        is_add, is_matmul = Signal(), Signal()
-        m.d.comb += [is_add.eq(op == isa.Opcode.ADD), is_matmul.eq(op == isa.Opcode.MATMUL)]
 
         # Cells.
         m.submodules.window = window = WindowGenerator(cfg)
@@ -121,7 +124,7 @@ class ExecUnit(wiring.Component):
                      self.w_rd_addr.eq(matrix.w_rd_addr), matrix.w_rd_data.eq(self.w_rd_data),
                      self.b_rd_addr.eq(matrix.b_rd_addr), matrix.b_rd_data.eq(self.b_rd_data),
                      vector.ctl.eq(at_op), vector.lanes.eq(lanes),
-                     vector.pool_max.eq(window_ins.pool_max & (op == isa.Opcode.POOL))]
+                     vector.pool_max.eq(pool_max)]
         for lane in range(n):
             m.d.comb += matrix.lanes[lane].eq(lanes[lane][:act_bits(cfg)])
         # Only the path of the running opcode gets valid cells.

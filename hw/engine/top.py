@@ -1,7 +1,8 @@
 """The programmable engine (docs/isa.md): command unit, decoder, and the load, exec and
 store units around the scratchpad, the weight buffer, the bias and program memories.
 
-Memory ports: the scratchpad has one write port (the load unit's, else the exec
+Memory ports: the scratchpad (one memory per lane, its port signals registered,
+``config.SPAD_PORT_DELAY``) has one write port (the load unit's, else the exec
 unit's: the decoder's hazards keep them apart) and one read port (the store unit's
 while it is busy, else the exec unit's: the decoder's hazards keep them apart too, and
 a second read port would double the scratchpad's block RAMs and the fan-out of its
@@ -12,12 +13,12 @@ All reads are synchronous.
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .command import CommandUnit
-from .config import EngineConfig
+from .config import SPAD_PORT_DELAY, EngineConfig
 from .decoder import Decoder
 from .exec import ExecUnit
 from .isa import Unit
@@ -89,18 +90,29 @@ class Engine(wiring.Component):
                      prog_w.data.eq(cmd.prog_data), prog_r.addr.eq(dec.prog_addr),
                      dec.prog_data.eq(prog_r.data)]
 
-        # Scratchpad.
-        m.submodules.spad = spad = memory.Memory(
-            shape=unsigned(cfg.spad_bits), depth=cfg.spad_words, init=[])
-        spad_w, spad_r = spad.write_port(), spad.read_port()
-        with m.If(load.spad_en):
-            m.d.comb += [spad_w.en.eq(1), spad_w.addr.eq(load.spad_addr),
-                         spad_w.data.eq(load.spad_data)]
-        with m.Else():
-            m.d.comb += [spad_w.en.eq(ex.wr_en), spad_w.addr.eq(ex.wr_addr),
-                         spad_w.data.eq(ex.wr_data)]
-        m.d.comb += [spad_r.addr.eq(Mux(st.busy, st.rd_addr, ex.rd_addr)),
-                     ex.rd_data.eq(spad_r.data), st.rd_data.eq(spad_r.data)]
+        # Scratchpad: one memory (bank) per lane, each behind its own registered copy of
+        # the port signals (``*_dup``: kept apart by synthesis), placed by it: one address
+        # net to every block RAM of the scratchpad spans the die (9.8 ns on the ECP5-85k).
+        read_addr = Mux(st.reading, st.rd_addr, ex.rd_addr)
+        write_en = load.spad_en | ex.wr_en
+        write_addr = Mux(load.spad_en, load.spad_addr, ex.wr_addr)
+        write_data = Mux(load.spad_en, load.spad_data, ex.wr_data)
+        assert SPAD_PORT_DELAY == 1
+        lanes = []
+        for lane in range(n):
+            bank = memory.Memory(shape=unsigned(cfg.lane_bits), depth=cfg.spad_words, init=[])
+            m.submodules[f"spad_{lane}"] = bank
+            w, r = bank.write_port(), bank.read_port()
+            r_addr = Signal.like(read_addr, name=f"spad_{lane}_raddr_dup", reset_less=True)
+            w_addr = Signal.like(write_addr, name=f"spad_{lane}_waddr_dup", reset_less=True)
+            w_en = Signal(name=f"spad_{lane}_wen_dup")
+            w_data = Signal(cfg.lane_bits, name=f"spad_{lane}_wdata", reset_less=True)
+            m.d.sync += [r_addr.eq(read_addr), w_addr.eq(write_addr), w_en.eq(write_en),
+                         w_data.eq(write_data[lane * cfg.lane_bits:][:cfg.lane_bits])]
+            m.d.comb += [r.addr.eq(r_addr), w.en.eq(w_en), w.addr.eq(w_addr),
+                         w.data.eq(w_data)]
+            lanes.append(r.data)
+        m.d.comb += [ex.rd_data.eq(Cat(*lanes)), st.rd_data.eq(Cat(*lanes))]
 
         # Weight buffer: one memory per column.
         for c in range(n):

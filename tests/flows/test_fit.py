@@ -67,16 +67,18 @@ def test_wide_operands_count_every_block():
 
 
 def test_block_rams_are_counted_as_nextpnr_placed_them():
-    # nextpnr on the default 8x8 engine: 147 DP16KD; with a 4096-word weight buffer 211
-    # (it reported "no BELs remaining" for DP16KD on the ECP5-85k's 208)
-    assert ram_blocks(config(8), "ecp5") == 147
-    assert ram_blocks(config(8, wbuf_words=4096), "ecp5") == 211
+    # nextpnr on the 8x8 engine with a 512-word weight buffer: 67 DP16KD (32 for the
+    # scratchpad's eight 8192 x 8 banks, 16 weight buffer, 8 bias, 11 program); before the
+    # scratchpad had one read port it placed 147 for the default engine and reported "no
+    # BELs remaining" on the ECP5-85k's 208 for 211
+    assert ram_blocks(config(8, wbuf_words=512), "ecp5") == 67
+    assert ram_blocks(config(8), "ecp5") == 115
     check_fits(config(8), get_target("ecp5-85k"))
     with pytest.raises(NeurogateError, match=r"^the 8x8 engine does not fit ecp5-85k: its "
-                                             r"memories need 211 block RAMs, the device has "
+                                             r"memories need 307 block RAMs, the device has "
                                              r"208 \(8x8 engine, 8-bit lanes"):
-        check_fits(config(8, wbuf_words=4096), get_target("ecp5-85k"))
-    assert memory_bits(config(8)) == 2 * 8192 * 64 + 8 * 2048 * 64 + 256 * 256 + 512 * 384
+        check_fits(config(8, wbuf_words=8192), get_target("ecp5-85k"))
+    assert memory_bits(config(8)) == 8192 * 64 + 8 * 2048 * 64 + 256 * 256 + 512 * 384
 
 
 def test_io_check_still_comes_first():
