@@ -87,9 +87,7 @@ class Decoder(wiring.Component):
     ``r + FIRST_ISSUE``; an instruction issued at ``t`` lets the next one issue at
     ``t + ISSUE_INTERVAL`` (the read, the instruction register, the check's two
     registers), later when it waits.  A unit
-    started at ``t`` reports ``busy`` from ``t + 1``; ``issue`` (to the units) is a
-    register, high ``ISSUE_TO_START`` cycle after the issue (``ins`` still holds the
-    instruction then).  The issue condition (units idle,
+    started at ``t`` reports ``busy`` from ``t + 1``.  The issue condition (units idle,
     wait bits, hazards) is registered: an instruction that waits for a unit issues
     ``IDLE_TO_ISSUE`` cycles after the first cycle the unit is idle.  END issues when
     every unit is idle, with a ``done`` pulse; ``running`` is
@@ -101,8 +99,6 @@ class Decoder(wiring.Component):
     FIRST_ISSUE = 4
     ISSUE_INTERVAL = 4
     IDLE_TO_ISSUE = 1
-    #: ``issue`` is a register: a unit starts the cycle after its instruction issues.
-    ISSUE_TO_START = 1
 
     def __init__(self, config: EngineConfig):
         self.config = config
@@ -168,8 +164,6 @@ class Decoder(wiring.Component):
             with m.Else():
                 m.next = "DECODE"
 
-        m.d.sync += self.issue.eq(0)
-        assert self.ISSUE_TO_START == 1
         with m.FSM(name="decoder"):
             with m.State("IDLE"):
                 m.d.comb += self.prog_addr.eq(self.start_pc)
@@ -192,7 +186,7 @@ class Decoder(wiring.Component):
                     m.d.comb += fault(verdict, pc)
                     m.next = "IDLE"
                 with m.Elif(ready_seen):
-                    m.d.sync += [self.issue[Unit.LOAD].eq(head.opcode == Opcode.LOAD),
+                    m.d.comb += [self.issue[Unit.LOAD].eq(head.opcode == Opcode.LOAD),
                                  self.issue[Unit.EXEC].eq(exec_op),
                                  self.issue[Unit.STORE].eq(head.opcode == Opcode.STORE)]
                     with m.If(head.opcode == Opcode.END):

@@ -83,15 +83,13 @@ class ExecUnit(wiring.Component):
         ins = Signal(isa.INSTR_BITS, reset_less=True)
         busy, go = Signal(), Signal()
         m.d.sync += go.eq(self.start)
-        # The opcode's decode is registered beside it (it selects paths all over the unit).
-        is_add, is_matmul, pool_max = Signal(), Signal(), Signal()
-        given = data.View(isa.layout(isa.Opcode.POOL), self.ins)
         with m.If(~busy):
-            m.d.sync += [ins.eq(self.ins), is_add.eq(given.opcode == isa.Opcode.ADD),
-                         is_matmul.eq(given.opcode == isa.Opcode.MATMUL),
-                         pool_max.eq(given.pool_max & (given.opcode == isa.Opcode.POOL))]
+            m.d.sync += ins.eq(self.ins)
         window_ins = data.View(isa.layout(isa.Opcode.MATMUL), ins)
         add_ins = data.View(isa.layout(isa.Opcode.ADD), ins)
+        op = window_ins.opcode
+        is_add, is_matmul = Signal(), Signal()
+        m.d.comb += [is_add.eq(op == isa.Opcode.ADD), is_matmul.eq(op == isa.Opcode.MATMUL)]
 
         # Cells.
         m.submodules.window = window = WindowGenerator(cfg)
@@ -124,7 +122,7 @@ class ExecUnit(wiring.Component):
                      self.w_rd_addr.eq(matrix.w_rd_addr), matrix.w_rd_data.eq(self.w_rd_data),
                      self.b_rd_addr.eq(matrix.b_rd_addr), matrix.b_rd_data.eq(self.b_rd_data),
                      vector.ctl.eq(at_op), vector.lanes.eq(lanes),
-                     vector.pool_max.eq(pool_max)]
+                     vector.pool_max.eq(window_ins.pool_max & (op == isa.Opcode.POOL))]
         for lane in range(n):
             m.d.comb += matrix.lanes[lane].eq(lanes[lane][:act_bits(cfg)])
         # Only the path of the running opcode gets valid cells.

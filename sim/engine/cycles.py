@@ -10,7 +10,6 @@ so a change in a pipeline depth changes the model too:
   RUN word, each next one ``Decoder.ISSUE_INTERVAL`` cycles after its predecessor at
   the earliest, and later while the instruction waits (for its unit, for the units of
   its wait bits, and for the scratchpad hazards);
-* a unit starts ``Decoder.ISSUE_TO_START`` cycles after its instruction issues;
 * a unit started at cycle ``t`` is busy from ``t + 1`` for ``LoadUnit.cycles``,
   ``ExecUnit.cycles`` or ``StoreUnit.cycles`` cycles, and a waiting instruction can
   issue ``Decoder.IDLE_TO_ISSUE`` cycles after the first idle one;
@@ -76,8 +75,7 @@ def program_cycles(config: EngineConfig, instructions) -> int:
         if unit is Unit.EXEC:
             t = max(t, spad_load_free, free[Unit.STORE])
         if unit is not None:
-            free[unit] = (t + Decoder.ISSUE_TO_START + unit_cycles(config, ins) + 1
-                          + Decoder.IDLE_TO_ISSUE)
+            free[unit] = t + unit_cycles(config, ins) + 1 + Decoder.IDLE_TO_ISSUE
             if ins.op is Opcode.LOAD and ins.mem == Memory.SPAD:
                 spad_load_free = free[unit]
         ready = t + Decoder.ISSUE_INTERVAL
