@@ -12,6 +12,7 @@ from neurogate.compiler.fit import memory_bits
 from neurogate.compiler.flows import asic
 from neurogate.compiler.flows.synth import synth_design
 from neurogate.hw.engine.config import EngineConfig
+from neurogate.hw.engine.store import StoreUnit
 from neurogate.numerics.errors import NeurogateError
 
 
@@ -71,6 +72,7 @@ def test_asic_estimate_counts_logic_and_memory_bits(tmp_path, monkeypatch):
     monkeypatch.setenv(asic.LIBERTY_ENV, str(tmp_path / "none.lib"))
     result = synth_design(out, asic=True)
     assert result["transistors"] > 10_000
-    # the memories the engine instantiates, counted as macro bits (the scratchpad once
-    # per read port)
-    assert 0 < result["memory_bits"] <= memory_bits(tiny(2))
+    # the memories the engine instantiates, counted as macro bits: the fit's memories
+    # (the scratchpad as one bank per lane) and the store unit's FIFO
+    fifo_bits = StoreUnit.FIFO_DEPTH * (tiny(2).spad_bits + 1)
+    assert result["memory_bits"] == memory_bits(tiny(2)) + fifo_bits
