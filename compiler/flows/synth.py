@@ -45,7 +45,7 @@ def synth_fpga(folder: Path, target: Target, *, mhz: float | None = None) -> dic
     # than a package: it is placed out of context, as a block inside a larger design.
     spatial = isinstance(design, SpatialDesign)
     keep = ("proc", "setattr -set keep 1 t:$dff t:$adff t:$dffe t:$adffe") \
-        if asic.keeps_registers(design) else toolchain.KEEP_DUPLICATES
+        if asic.keeps_registers(design) else ()
     # yosys maps every multiplier to a DSP block: too many for the device, build them
     # from LUTs instead (the fit check counted them so)
     nodsp = ("-nodsp",) if spatial and target.family == "ecp5" and \

@@ -159,7 +159,8 @@ class Netlist:
 def synth_netlist(sources: Sequence[Path | str], toplevel: str, target: Target, work: Path, *,
                   prepare: Sequence[str] = (), options: Sequence[str] = (), prefix: str = "",
                   timeout: float | None = None) -> Netlist:
-    """Read ``sources``, run ``prepare`` commands, then ``synth_<family>`` for ``target``.
+    """Read ``sources``, keep ``*_dup`` registers apart (``KEEP_DUPLICATES``), run
+    ``prepare`` commands, then ``synth_<family>`` for ``target``.
 
     Writes ``<prefix>netlist.json`` and ``<prefix>stat.json`` in ``work``; ``options`` go
     after the family's own (``-dsp`` on iCE40), e.g. ``-nodsp`` on ECP5.
@@ -169,7 +170,7 @@ def synth_netlist(sources: Sequence[Path | str], toplevel: str, target: Target, 
     arch = target.arch
     script = _templates.get_template("fpga.ys.j2").render(
         family=arch.name, toplevel=toplevel, sources=[relative(s, work) for s in sources],
-        prepare=list(prepare), synth_pass=arch.synth_pass,
+        prepare=[*KEEP_DUPLICATES, *prepare], synth_pass=arch.synth_pass,
         options=[*arch.synth_options, *options], netlist=f"{prefix}netlist.json",
         stat=f"{prefix}stat.json")
     log = run_yosys(script, work, name=f"{prefix}yosys", timeout=timeout)

@@ -26,11 +26,10 @@ class StoreUnit(wiring.Component):
     SPAD_PORT_DELAY`` (the top's port registers), its word is registered a cycle after
     the read (the memory's output goes straight to a flip-flop: a block RAM's
     clock-to-output is most of a cycle), enters the FIFO at ``t + IN_FLIGHT`` and is on
-    ``o`` from the cycle after.  ``busy`` is
-    high from ``s + 1`` to the cycle the final word is
-    transferred: ``count + FIRST_WORD`` cycles with an always-ready ``o``.  ``reading``
-    (a register) is high while reads are due: the scratchpad's read port is the store
-    unit's then.
+    ``o`` from the cycle after.  ``busy`` is high from ``s + 1`` to the cycle the final
+    word is transferred: ``count + FIRST_WORD`` cycles with an always-ready ``o``.
+    ``reading`` (a register) is high while reads are due: the scratchpad's read port is
+    the store unit's then.
     """
 
     #: A read -> its word in the FIFO: the port registers, the read, ``word``.

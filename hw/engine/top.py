@@ -4,10 +4,10 @@ store units around the scratchpad, the weight buffer, the bias and program memor
 Memory ports: the scratchpad (one memory per lane, its port signals registered,
 ``config.SPAD_PORT_DELAY``) has one write port (the load unit's, else the exec
 unit's: the decoder's hazards keep them apart) and one read port (the store unit's
-while it is busy, else the exec unit's: the decoder's hazards keep them apart too, and
-a second read port would double the scratchpad's block RAMs and the fan-out of its
-address); every
-weight-buffer column, the bias and the program memory one write and one read port.
+while it is ``reading``, else the exec unit's: the decoder's hazards keep them apart
+too, and a second read port would double the scratchpad's block RAMs and the fan-out
+of its address); every weight-buffer column, the bias and the program memory one write
+and one read port.
 All reads are synchronous.
 """
 
