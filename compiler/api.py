@@ -170,5 +170,5 @@ def verify(folder: str | Path, *, vectors: int = 200, seed: int = 0,
 
 
 def synth(folder: str | Path, *, target: str | None = None, mhz: float | None = None,
-          asic: bool = False) -> dict:
-    return synth_design(Path(folder), target=target, mhz=mhz, asic=asic)
+          asic: bool = False, seeds: int = 1) -> dict:
+    return synth_design(Path(folder), target=target, mhz=mhz, asic=asic, seeds=seeds)

@@ -214,14 +214,17 @@ def verify(folder: Path, vectors: int, seed: int, dataset: Path | None, jobs: in
               help="clock constraint in MHz (default per target)")
 @click.option("--asic", is_flag=True, help="ASIC flow instead of an FPGA run: transistor count, "
               "and with the OSU 0.18 um cells (make asic-extras) area, timing and power")
-def synth(folder: Path, target: str | None, mhz: float | None, asic: bool):
+@click.option("--seeds", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="place and route with nextpnr seeds 1..N (as many at once as there are "
+              "cores) and keep the fastest")
+def synth(folder: Path, target: str | None, mhz: float | None, asic: bool, seeds: int):
     """Synthesize FOLDER: yosys + nextpnr resources and Fmax, or an ASIC estimate.
 
     Takes a few minutes (the first yowasp call also compiles the tools, about a minute).
     """
     from . import api
 
-    result = api.synth(folder, target=target, mhz=mhz, asic=asic)
+    result = api.synth(folder, target=target, mhz=mhz, asic=asic, seeds=seeds)
     if "transistors" in result:
         click.echo(f"asic estimate: {result['transistors']} transistors of logic, "
                    f"{result['memory_bits']} memory bits as macros")
@@ -243,6 +246,9 @@ def synth(folder: Path, target: str | None, mhz: float | None, asic: bool):
                f"{r['dsp']} DSP, {r['bram']} BRAM; fmax {result['fmax_mhz']} MHz "
                f"(constraint {result['constraint_mhz']} MHz, "
                f"{'met' if result['timing_met'] else 'NOT met'})")
+    if result.get("seed_fmax_mhz"):
+        swept = ", ".join(f"seed {k}: {v} MHz" for k, v in result["seed_fmax_mhz"].items())
+        click.echo(f"nextpnr seed {result['seed']} kept ({swept})")
 
 
 @main.command()

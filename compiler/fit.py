@@ -4,10 +4,9 @@ I/O pins are counted exactly, and so are DSP blocks: yosys maps every multiplier
 onto DSP blocks whether or not the device has that many (``Family.dsp_blocks`` repeats
 its slicing rule), so an engine needing more blocks than the device has cannot place.
 Block RAMs are counted as yosys packs each memory (the best of the block's width x depth
-shapes; the scratchpad twice, once per read port): 147 DP16KD for the default 8x8
-engine, as nextpnr reported, and 211 with a 4,096-word weight buffer (over the
-ECP5-85k's 208).  Logic is not estimated: synthesis reports a misfit naming the
-over-used resources.
+shapes): 115 DP16KD for the default 8x8 engine and 67 with a 512-word weight buffer, as
+nextpnr placed them, and 307 with an 8,192-word weight buffer (over the ECP5-85k's 208).
+Logic is not estimated: synthesis reports a misfit naming the over-used resources.
 """
 
 from __future__ import annotations
@@ -37,9 +36,12 @@ RAM_BLOCK_BITS = {"ecp5": 18432, "ice40": 4096}
 
 def memories(config: EngineConfig) -> list[tuple[int, int, int]]:
     """(copies, depth, width) of every memory the engine instantiates (the scratchpad is
-    one bank per lane)."""
-    n = config.array
-    return [(n, config.spad_words, config.lane_bits), (n, config.wbuf_words, config.wbuf_bits),
+    one bank per lane, each in slices of ``spad_slice_bits``)."""
+    n, lane, part = config.array, config.lane_bits, config.spad_slice_bits
+    spad = [(n * (lane // part), config.spad_words, part)]
+    if lane % part:
+        spad.append((n, config.spad_words, lane % part))
+    return [*spad, (n, config.wbuf_words, config.wbuf_bits),
             (1, config.bias_words, config.bias_bits), (1, config.prog_words, isa.INSTR_BITS)]
 
 

@@ -55,7 +55,8 @@ class Step:
 
     def line(self) -> str:
         detail = self._current_detail()
-        return f"neurogate: {self.label} ... {self.elapsed:.0f} s" + (f" ({detail})" if detail else "")
+        suffix = f" ({detail})" if detail else ""
+        return f"neurogate: {self.label} ... {self.elapsed:.0f} s{suffix}"
 
 
 @contextlib.contextmanager

@@ -254,7 +254,7 @@ class _Datapath(abc.ABC):
 
 @dataclass(frozen=True)
 class IntegerDatapath(_Datapath):
-    """Two's-complement multiply-accumulate (``SystolicArray``), one product register per PE.
+    """Two's-complement multiply-accumulate (``SystolicArray``), a pipelined multiplier per PE.
 
     Fields: ``act_bits`` 1 to 64, ``weight_bits`` 1 to 64, ``acc_bits`` 1 to 128.
     """

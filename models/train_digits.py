@@ -99,7 +99,8 @@ def main(out_dir: Path) -> None:
     for bits in (8, 4):
         ws, bs = train(x[train_idx], digits.target[train_idx], bits)
         model = integerize(ws, bs, x_int[train_idx], bits)
-        (out_dir / f"digits_mlp_int{bits}.json").write_text(json.dumps(model, sort_keys=True) + "\n")
+        text = json.dumps(model, sort_keys=True) + "\n"
+        (out_dir / f"digits_mlp_int{bits}.json").write_text(text)
     test = {"inputs": x_int[test_idx].tolist(), "labels": digits.target[test_idx].tolist()}
     (out_dir / "digits_test.json").write_text(json.dumps(test, sort_keys=True) + "\n")
 

@@ -72,7 +72,8 @@ def load_report(folder: Path) -> dict:
         raise NeurogateError(f"{path}: not valid JSON ({error.msg} at line {error.lineno}); "
                              "delete it and run verify/synth again") from None
     if not isinstance(report, dict):
-        raise NeurogateError(f"{path}: expected a JSON object; delete it and run verify/synth again")
+        raise NeurogateError(f"{path}: expected a JSON object; delete it and run verify/synth "
+                             "again")
     return report
 
 

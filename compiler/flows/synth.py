@@ -35,10 +35,15 @@ def report_fields(result: toolchain.SynthResult) -> dict:
         "constraint_mhz": result.constraint_mhz,
         "timing_met": result.timing_met,
         "misfit": result.misfit,
+        "seed": result.seed,
+        "seed_fmax_mhz": ({str(k): (round(v, 2) if v is not None else None)
+                           for k, v in result.seed_fmax_mhz.items()}
+                          if result.seed_fmax_mhz else None),
     }
 
 
-def synth_fpga(folder: Path, target: Target, *, mhz: float | None = None) -> dict:
+def synth_fpga(folder: Path, target: Target, *, mhz: float | None = None,
+               seeds: int = 1) -> dict:
     folder = Path(folder).resolve()
     design = load_design(folder)
     # A spatial network's ports (every element of the input and output) are far wider
@@ -51,7 +56,7 @@ def synth_fpga(folder: Path, target: Target, *, mhz: float | None = None) -> dic
     nodsp = ("-nodsp",) if spatial and target.family == "ecp5" and \
         not design.cost.multipliers_in_dsps(target.dsps) else ()
     result = toolchain.synthesize([folder / design.verilog], design.toplevel, target,
-                                  folder / "synth" / target.name, mhz=mhz,
+                                  folder / "synth" / target.name, mhz=mhz, seeds=seeds,
                                   out_of_context=spatial, prepare=keep, options=nodsp)
     entry = report_fields(result)
     entry["out_of_context"] = spatial
@@ -119,7 +124,7 @@ def check_mhz(mhz) -> None:
 
 
 def synth_design(folder: Path, *, target: str | None = None, mhz: float | None = None,
-                 asic: bool = False) -> dict:
+                 asic: bool = False, seeds: int = 1) -> dict:
     check_mhz(mhz)
     override = get_target(target) if target is not None else None
     design = load_design(folder)
@@ -129,8 +134,11 @@ def synth_design(folder: Path, *, target: str | None = None, mhz: float | None =
                              "vendor tools")
     target = override or get_target(design.target)
     if asic or target.is_asic:
+        if seeds != 1:
+            raise NeurogateError("--seeds sweeps nextpnr's placement: it applies to FPGA "
+                                 "targets, not to the ASIC estimate")
         return synth_asic(folder)
-    result = synth_fpga(folder, target, mhz=mhz)
+    result = synth_fpga(folder, target, mhz=mhz, seeds=seeds)
     # The headline fields of the report follow the compile target's run.
     if result["target"] == design.target:
         update_report(folder, resources=result["resources"], fmax_mhz=result["fmax_mhz"],

@@ -19,11 +19,16 @@ class CommandUnit(wiring.Component):
     go out on ``load`` unchanged.
 
     Timing: a RUN word transferred at cycle ``r`` pulses ``run_start`` (with
-    ``run_pc``) in that same cycle; the run lasts until ``run_done``.  A program's
+    ``run_pc``, both registers) at ``r + RUN_START_DELAY``; the run lasts until
+    ``run_done``.  A program's
     instruction is written the cycle after its final host word; the next command is
     taken after that write.  After an error (its own, or ``fault`` from the decoder)
     ``error``/``error_pc`` hold it, ``i`` is drained (ready high) and ``abort`` is high.
     """
+
+    #: The RUN word -> ``run_start``: registered, the decoder's first fetch address comes
+    #: from the host word otherwise.
+    RUN_START_DELAY = 1
 
     def __init__(self, config: EngineConfig):
         self.config = config
@@ -48,13 +53,14 @@ class CommandUnit(wiring.Component):
         remaining = Signal(16)
         asm = WordAssembler(m, cfg, isa.INSTR_BITS, "prog")
         waddr = Signal(self.addr_bits)
-        m.d.comb += [self.prog_data.eq(asm.word[:isa.INSTR_BITS]), self.prog_addr.eq(waddr),
-                     self.abort.eq(self.error != 0)]
-        m.d.sync += self.prog_en.eq(0)
+        m.d.comb += [self.prog_data.eq(asm.word[:isa.INSTR_BITS]), self.prog_addr.eq(waddr)]
+        m.d.sync += [self.prog_en.eq(0), self.run_start.eq(0)]
 
+        # ``abort`` is ``error != 0`` as a register of its own, set with ``error``: it
+        # gates the load stream and the load unit, away from the error's output pins.
         def fail(code, pc=0):
             with m.If(self.error == 0):
-                m.d.sync += [self.error.eq(code), self.error_pc.eq(pc)]
+                m.d.sync += [self.error.eq(code), self.error_pc.eq(pc), self.abort.eq(1)]
 
         with m.If(self.fault):
             fail(self.fault_code, self.fault_pc)
@@ -75,7 +81,7 @@ class CommandUnit(wiring.Component):
                             with m.If(~has_program):
                                 fail(Error.NO_PROGRAM, word[4:20])
                             with m.Else():
-                                m.d.comb += [self.run_start.eq(1), self.run_pc.eq(word[4:20])]
+                                m.d.sync += [self.run_start.eq(1), self.run_pc.eq(word[4:20])]
                                 m.next = "RUN"
                         with m.Default():
                             fail(Error.BAD_COMMAND)
@@ -96,6 +102,6 @@ class CommandUnit(wiring.Component):
                 with m.If(self.run_done | self.fault):
                     m.next = "COMMAND"
         # An engine in error drains its input and nothing else.
-        with m.If(self.error != 0):
+        with m.If(self.abort):
             m.d.comb += [self.i.ready.eq(1), self.load.valid.eq(0)]
         return m

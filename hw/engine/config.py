@@ -19,6 +19,11 @@ MIN_HOST_BITS = 64
 #: are registered before its memories (``top.Engine``): each bank of block RAMs gets its
 #: own copy, next to it.
 SPAD_PORT_DELAY = 1
+#: Data bits of the block RAM a scratchpad slice is sized for (``spad_slice_bits``).
+SLICE_BLOCK_BITS = 16384
+#: Cycles a scratchpad bank's read data is registered next to its block RAMs before it
+#: crosses the die to the exec unit or the store unit (``top.Engine``).
+SPAD_READ_DELAY = 1
 
 
 def _power_of_two(name: str, value: int, low: int, high: int) -> int:
@@ -69,6 +74,13 @@ class EngineConfig:
     @property
     def spad_bits(self) -> int:
         return self.array * self.lane_bits
+
+    @property
+    def spad_slice_bits(self) -> int:
+        """Bits of a lane in one scratchpad memory: a lane is split into slices that one
+        16-Kbit block RAM holds at the scratchpad's depth (an ECP5 DP16KD is 8,192 x 2,
+        2,048 x 9, ...), so each block RAM has its own port registers next to it."""
+        return max(1, min(self.lane_bits, SLICE_BLOCK_BITS // self.spad_words))
 
     @property
     def wbuf_bits(self) -> int:

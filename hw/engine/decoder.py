@@ -84,7 +84,8 @@ class Decoder(wiring.Component):
     """Runs the program from ``start_pc`` (given with ``start``) to END.
 
     Timing: ``start`` at cycle ``r`` -> the first instruction may issue at
-    ``r + FIRST_ISSUE``; an instruction issued at ``t`` lets the next one issue at
+    ``r + FIRST_ISSUE`` (``prog_addr`` is a register: the read waits a cycle for it);
+    an instruction issued at ``t`` lets the next one issue at
     ``t + ISSUE_INTERVAL`` (the read, the instruction register, the check's two
     registers), later when it waits.  A unit
     started at ``t`` reports ``busy`` from ``t + 1``.  The issue condition (units idle,
@@ -96,7 +97,7 @@ class Decoder(wiring.Component):
     ``fault_pc``; units already started finish.
     """
 
-    FIRST_ISSUE = 4
+    FIRST_ISSUE = 5
     ISSUE_INTERVAL = 4
     IDLE_TO_ISSUE = 1
 
@@ -153,22 +154,32 @@ class Decoder(wiring.Component):
         def fault(code, at):
             return [self.fault.eq(1), self.fault_code.eq(code), self.fault_pc.eq(at)]
 
-        def fetch(at):
-            """Go on to the instruction at ``at`` (or stop past the program memory); the
-            state's ``prog_addr`` is ``at`` (whether or not it goes on: the read address
-            does not wait for the issue decision)."""
+        def fetch(at, then="DECODE"):
+            """Go on to the instruction at ``at`` (or stop past the program memory) in
+            state ``then``.  The program memory reads at ``prog_addr``, a register: ``at``
+            is on it in this cycle (``ISSUE``: ``pc_next``, loaded while the instruction
+            was decoded) or the next (``IDLE``: ``start_pc``, hence ``LAUNCH``)."""
             m.d.sync += [pc.eq(at), pc_next.eq(at + 1)]
             with m.If(at >= cfg.prog_words):
                 m.d.comb += fault(Error.PC_OVERFLOW, at)
                 m.next = "IDLE"
             with m.Else():
-                m.next = "DECODE"
+                m.next = then
+
+        # The read address is a register: it crosses the die to every block RAM of the
+        # program memory.  It follows ``start_pc`` while idle and ``pc_next`` after.
+        with m.If(self.running):
+            m.d.sync += self.prog_addr.eq(pc_next)
+        with m.Else():
+            m.d.sync += self.prog_addr.eq(self.start_pc)
 
         with m.FSM(name="decoder"):
             with m.State("IDLE"):
-                m.d.comb += self.prog_addr.eq(self.start_pc)
                 with m.If(self.start):
-                    fetch(self.start_pc)
+                    fetch(self.start_pc, then="LAUNCH")
+            with m.State("LAUNCH"):       # the read at start_pc
+                m.d.comb += self.running.eq(1)
+                m.next = "DECODE"
             with m.State("DECODE"):
                 m.d.comb += self.running.eq(1)
                 m.d.sync += self.ins.eq(self.prog_data)
@@ -181,7 +192,7 @@ class Decoder(wiring.Component):
                 m.d.sync += verdict.eq(word_verdict)
                 m.next = "ISSUE"
             with m.State("ISSUE"):
-                m.d.comb += [self.running.eq(1), self.prog_addr.eq(pc_next)]
+                m.d.comb += self.running.eq(1)
                 with m.If(verdict != Error.NONE):
                     m.d.comb += fault(verdict, pc)
                     m.next = "IDLE"

@@ -6,11 +6,11 @@ and POOL, ``vector.AddGenerator`` for ADD):
 
 ====================  =======================================================
 ``g``                 the cell's word address on ``rd_addr``
-``g + 3``             the word, registered (``RAW_REGISTER``: the scratchpad's port
-                      register, its read, this register)
-``g + 4``             its lanes extended by ``unsigned``, shifted left by ``shift``,
+``g + 4``             the word, registered (``RAW_REGISTER``: the scratchpad's port
+                      register, its read, its bank's read register, this register)
+``g + 5``             its lanes extended by ``unsigned``, shifted left by ``shift``,
                       zeroed when the cell is not real (``OPERAND_DELAY``)
-``g + 4 + P``         the output word of a window that ended at this cell, from the
+``g + 5 + P``         the output word of a window that ended at this cell, from the
                       matrix path (``P = MatrixPath.latency(config)``) or the vector path
                       (``P = VectorPath.LATENCY``)
 ``+ 1``               selected (``SELECT``)
@@ -25,7 +25,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from . import isa
-from .config import SPAD_PORT_DELAY, EngineConfig
+from .config import SPAD_PORT_DELAY, SPAD_READ_DELAY, EngineConfig
 from .matrix import MatrixPath, act_bits
 from .output_stage import OutputStage, stage_fields, stage_layout
 from .vector import AddGenerator, VectorPath, operand_bits, sum_bits
@@ -44,7 +44,7 @@ class ExecUnit(wiring.Component):
     #: ``start`` -> the generator's start (the instruction register).
     LATCH = 1
     START_LATENCY = WindowGenerator.START_LATENCY
-    RAW_REGISTER = 2 + SPAD_PORT_DELAY
+    RAW_REGISTER = 2 + SPAD_PORT_DELAY + SPAD_READ_DELAY
     OPERAND_DELAY = RAW_REGISTER + 1
     SELECT = 1
 
@@ -80,16 +80,18 @@ class ExecUnit(wiring.Component):
         cfg, n, lane_bits = self.config, self.config.array, self.config.lane_bits
         # The instruction register follows ``ins`` while the unit is idle (no enable from
         # ``start``: the decoder's issue does not fan out to it) and holds while busy.
+        # Its opcode's decode is registered beside it: the selects fan out to every lane.
         ins = Signal(isa.INSTR_BITS, reset_less=True)
         busy, go = Signal(), Signal()
+        is_add, is_matmul, pool_max = Signal(), Signal(), Signal()
         m.d.sync += go.eq(self.start)
+        incoming = data.View(isa.layout(isa.Opcode.POOL), self.ins)
         with m.If(~busy):
-            m.d.sync += ins.eq(self.ins)
+            m.d.sync += [ins.eq(self.ins), is_add.eq(incoming.opcode == isa.Opcode.ADD),
+                         is_matmul.eq(incoming.opcode == isa.Opcode.MATMUL),
+                         pool_max.eq(incoming.pool_max & (incoming.opcode == isa.Opcode.POOL))]
         window_ins = data.View(isa.layout(isa.Opcode.MATMUL), ins)
         add_ins = data.View(isa.layout(isa.Opcode.ADD), ins)
-        op = window_ins.opcode
-        is_add, is_matmul = Signal(), Signal()
-        m.d.comb += [is_add.eq(op == isa.Opcode.ADD), is_matmul.eq(op == isa.Opcode.MATMUL)]
 
         # Cells.
         m.submodules.window = window = WindowGenerator(cfg)
@@ -122,7 +124,7 @@ class ExecUnit(wiring.Component):
                      self.w_rd_addr.eq(matrix.w_rd_addr), matrix.w_rd_data.eq(self.w_rd_data),
                      self.b_rd_addr.eq(matrix.b_rd_addr), matrix.b_rd_data.eq(self.b_rd_data),
                      vector.ctl.eq(at_op), vector.lanes.eq(lanes),
-                     vector.pool_max.eq(window_ins.pool_max & (op == isa.Opcode.POOL))]
+                     vector.pool_max.eq(pool_max)]
         for lane in range(n):
             m.d.comb += matrix.lanes[lane].eq(lanes[lane][:act_bits(cfg)])
         # Only the path of the running opcode gets valid cells.

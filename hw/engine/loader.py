@@ -105,13 +105,10 @@ class LoadUnit(wiring.Component):
                      self.spad_busy.eq(self.busy & (mem == isa.Memory.SPAD)),
                      self.i.ready.eq(due)]
         m.d.sync += pending.eq(0)
-        with m.If(self.start):
-            m.d.sync += [mem.eq(self.ins.mem), remaining.eq(self.ins.count),
-                         due.eq(self.ins.count != 0), addr.eq(self.ins.addr), col.eq(0),
-                         asm.reset()]
-        with m.Elif(self.abort):
-            m.d.sync += [remaining.eq(0), due.eq(0)]
-        with m.Elif(self.i.valid & self.i.ready):
+        # A host word is taken only while words are due, and the decoder starts a LOAD
+        # only when the unit is idle (nothing due): ``start`` and a transfer never meet,
+        # so the transfer's enables do not wait for the decoder's issue.
+        with m.If(self.i.valid & self.i.ready & ~self.abort):
             with m.If(asm.take(self.i.payload, parts)):
                 m.d.sync += [pending.eq(1), w_mem.eq(mem), w_addr.eq(addr), w_col.eq(col),
                              remaining.eq(remaining - 1), due.eq(remaining != 1)]
@@ -119,6 +116,12 @@ class LoadUnit(wiring.Component):
                     m.d.sync += [addr.eq(addr + 1), col.eq(0)]
                 with m.Else():
                     m.d.sync += col.eq(col + 1)
+        with m.Elif(self.abort):
+            m.d.sync += [remaining.eq(0), due.eq(0)]
+        with m.If(self.start):
+            m.d.sync += [mem.eq(self.ins.mem), remaining.eq(self.ins.count),
+                         due.eq(self.ins.count != 0), addr.eq(self.ins.addr), col.eq(0),
+                         asm.reset()]
 
         word = asm.word
         m.d.comb += [

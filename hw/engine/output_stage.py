@@ -51,7 +51,8 @@ class OutputStage(wiring.Component):
 
     Fully pipelined, no handshake: ``valid``/``addr``/``value`` presented at cycle ``s``
     come out on ``o_valid``/``o_addr``/``o_data`` (registers) at cycle ``s + LATENCY``.
-    The stage fields ``cfg`` must be constant while values are in flight.
+    The stage fields ``cfg`` must be constant while values are in flight and in the
+    cycle before the first one (each lane registers its own copy).
 
     Stages: (1) left shift, (2, 3) the right shift keeping the round bit, by the high
     bits of ``rshift`` then by the low three, each gathering the sticky bit of what it
@@ -77,7 +78,6 @@ class OutputStage(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        cfg = self.cfg
         shifted_bits = self.in_bits + isa.MAX_LSHIFT
         # Control beside the lanes: valid and address, LATENCY registers.
         valid, addr = self.valid, self.addr
@@ -89,6 +89,11 @@ class OutputStage(wiring.Component):
         m.d.sync += [self.o_valid.eq(valid), self.o_addr.eq(addr)]
 
         for lane in range(self.lanes):
+            # The lane's own copy of the fields, next to it (``*_dup``: kept apart by
+            # synthesis): one register for every lane's shifters and compares spanned
+            # the die.
+            cfg = Signal(stage_layout(), name=f"cfg_{lane}_dup", reset_less=True)
+            m.d.sync += cfg.eq(self.cfg)
             s1 = Signal(signed(shifted_bits), name=f"shifted_{lane}", reset_less=True)
             m.d.sync += s1.eq(self.value[lane] << cfg.lshift)
             # kept = (s1 << 1) >> rshift (the round bit kept); sticky: a dropped bit below

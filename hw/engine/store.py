@@ -7,7 +7,7 @@ from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from . import isa
-from .config import SPAD_PORT_DELAY, EngineConfig
+from .config import SPAD_PORT_DELAY, SPAD_READ_DELAY, EngineConfig
 from .window import bits_for
 
 
@@ -23,17 +23,18 @@ class StoreUnit(wiring.Component):
     the FIFO will have room for its word), so back-pressure on ``o`` loses nothing and
     an always-ready ``o`` takes a word every cycle.  Timing: ``start`` at ``s``; reads
     from ``s + 1``; the address given at ``t`` reaches the memory at ``t +
-    SPAD_PORT_DELAY`` (the top's port registers), its word is registered a cycle after
-    the read (the memory's output goes straight to a flip-flop: a block RAM's
-    clock-to-output is most of a cycle), enters the FIFO at ``t + IN_FLIGHT`` and is on
+    SPAD_PORT_DELAY`` (the top's port registers), its word is registered next to the
+    bank (``SPAD_READ_DELAY``: a block RAM's clock-to-output is most of a cycle), then
+    here (``word``), enters the FIFO at ``t + IN_FLIGHT`` and is on
     ``o`` from the cycle after.  ``busy`` is high from ``s + 1`` to the cycle the final
     word is transferred: ``count + FIRST_WORD`` cycles with an always-ready ``o``.
     ``reading`` (a register) is high while reads are due: the scratchpad's read port is
     the store unit's then.
     """
 
-    #: A read -> its word in the FIFO: the port registers, the read, ``word``.
-    IN_FLIGHT = SPAD_PORT_DELAY + 2
+    #: A read -> its word in the FIFO: the port registers, the read, the bank's read
+    #: register, ``word``.
+    IN_FLIGHT = SPAD_PORT_DELAY + SPAD_READ_DELAY + 2
     #: Room for the words in flight and one on ``o``: a read every cycle when ``o`` is
     #: always ready.
     FIFO_DEPTH = IN_FLIGHT + 2
@@ -65,14 +66,18 @@ class StoreUnit(wiring.Component):
         remaining = Signal(isa.COUNT_BITS)
         addr = Signal(bits_for(cfg.spad_words))
         last = Signal()
-        # A word read at t is in flight through the scratchpad's port registers, its read
-        # and ``word``, and enters the FIFO at t + IN_FLIGHT.
+        # A word read at t is in flight through the scratchpad's port registers, its read,
+        # the bank's read register and ``word``, and enters the FIFO at t + IN_FLIGHT.
         flight = [Signal(name=f"in_flight_{k}") for k in range(self.IN_FLIGHT)]
         flight_last = [Signal(name=f"in_flight_last_{k}") for k in range(self.IN_FLIGHT)]
         word = Signal(cfg.spad_bits, reset_less=True)
         read = Signal()
-        room = q.w_level + sum(flight) < self.FIFO_DEPTH
-        m.d.comb += [read.eq(self.reading & room), self.rd_addr.eq(addr)]
+        # Free FIFO places not yet claimed by a read in flight: FIFO_DEPTH - (the FIFO's
+        # level + the reads in flight), kept as a register (a read takes one, a word
+        # leaving on ``o`` gives one back), so the read decision is one compare.
+        credits = Signal(range(self.FIFO_DEPTH + 1), init=self.FIFO_DEPTH)
+        m.d.sync += credits.eq(credits - read + (self.o.valid & self.o.ready))
+        m.d.comb += [read.eq(self.reading & (credits != 0)), self.rd_addr.eq(addr)]
         m.d.sync += [flight[0].eq(read), flight_last[0].eq(read & last & (remaining == 1)),
                      word.eq(self.rd_data)]
         for k in range(1, self.IN_FLIGHT):

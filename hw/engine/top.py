@@ -18,7 +18,7 @@ from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .command import CommandUnit
-from .config import SPAD_PORT_DELAY, EngineConfig
+from .config import SPAD_PORT_DELAY, SPAD_READ_DELAY, EngineConfig
 from .decoder import Decoder
 from .exec import ExecUnit
 from .isa import Unit
@@ -66,7 +66,8 @@ class Engine(wiring.Component):
         wiring.connect(m, cmd.load, load.i)
         wiring.connect(m, st.o, wiring.flipped(self.o))
         m.d.comb += [
-            self.error.eq(cmd.error), self.error_pc.eq(cmd.error_pc), self.busy.eq(dec.running),
+            self.error.eq(cmd.error), self.error_pc.eq(cmd.error_pc),
+            self.busy.eq(dec.running | cmd.run_start),
             dec.start.eq(cmd.run_start), dec.start_pc.eq(cmd.run_pc),
             cmd.run_done.eq(dec.done), cmd.fault.eq(dec.fault),
             cmd.fault_code.eq(dec.fault_code), cmd.fault_pc.eq(dec.fault_pc),
@@ -90,28 +91,35 @@ class Engine(wiring.Component):
                      prog_w.data.eq(cmd.prog_data), prog_r.addr.eq(dec.prog_addr),
                      dec.prog_data.eq(prog_r.data)]
 
-        # Scratchpad: one memory (bank) per lane, each behind its own registered copy of
-        # the port signals (``*_dup``: kept apart by synthesis), placed by it: one address
-        # net to every block RAM of the scratchpad spans the die (9.8 ns on the ECP5-85k).
+        # Scratchpad: each lane (bank) in slices of ``spad_slice_bits`` bits, one block
+        # RAM each, every slice behind its own registered copy of the port signals
+        # (``*_dup``: kept apart by synthesis), placed by it: one address net to every
+        # block RAM of the scratchpad spans the die (9.8 ns on the ECP5-85k), and so did
+        # one register per bank to the four block RAMs of an 8,192-word bank.
         read_addr = Mux(st.reading, st.rd_addr, ex.rd_addr)
         write_en = load.spad_en | ex.wr_en
         write_addr = Mux(load.spad_en, load.spad_addr, ex.wr_addr)
         write_data = Mux(load.spad_en, load.spad_data, ex.wr_data)
-        assert SPAD_PORT_DELAY == 1
+        assert SPAD_PORT_DELAY == 1 and SPAD_READ_DELAY == 1
         lanes = []
         for lane in range(n):
-            bank = memory.Memory(shape=unsigned(cfg.lane_bits), depth=cfg.spad_words, init=[])
-            m.submodules[f"spad_{lane}"] = bank
-            w, r = bank.write_port(), bank.read_port()
-            r_addr = Signal.like(read_addr, name=f"spad_{lane}_raddr_dup", reset_less=True)
-            w_addr = Signal.like(write_addr, name=f"spad_{lane}_waddr_dup", reset_less=True)
-            w_en = Signal(name=f"spad_{lane}_wen_dup")
-            w_data = Signal(cfg.lane_bits, name=f"spad_{lane}_wdata", reset_less=True)
-            m.d.sync += [r_addr.eq(read_addr), w_addr.eq(write_addr), w_en.eq(write_en),
-                         w_data.eq(write_data[lane * cfg.lane_bits:][:cfg.lane_bits])]
-            m.d.comb += [r.addr.eq(r_addr), w.en.eq(w_en), w.addr.eq(w_addr),
-                         w.data.eq(w_data)]
-            lanes.append(r.data)
+            for low in range(0, cfg.lane_bits, cfg.spad_slice_bits):
+                bits = min(cfg.spad_slice_bits, cfg.lane_bits - low)
+                name = f"spad_{lane}_{low}"
+                part = memory.Memory(shape=unsigned(bits), depth=cfg.spad_words, init=[])
+                m.submodules[name] = part
+                w, r = part.write_port(), part.read_port()
+                r_addr = Signal.like(read_addr, name=f"{name}_raddr_dup", reset_less=True)
+                w_addr = Signal.like(write_addr, name=f"{name}_waddr_dup", reset_less=True)
+                w_en = Signal(name=f"{name}_wen_dup")
+                w_data = Signal(bits, name=f"{name}_wdata", reset_less=True)
+                m.d.sync += [r_addr.eq(read_addr), w_addr.eq(write_addr), w_en.eq(write_en),
+                             w_data.eq(write_data[lane * cfg.lane_bits + low:][:bits])]
+                m.d.comb += [r.addr.eq(r_addr), w.en.eq(w_en), w.addr.eq(w_addr),
+                             w.data.eq(w_data)]
+                q = Signal(bits, name=f"{name}_rdata", reset_less=True)
+                m.d.sync += q.eq(r.data)
+                lanes.append(q)
         m.d.comb += [ex.rd_data.eq(Cat(*lanes)), st.rd_data.eq(Cat(*lanes))]
 
         # Weight buffer: one memory per column.

@@ -82,9 +82,13 @@ class VectorPath(wiring.Component):
 
     Timing: the operand of a cell at cycle ``s``; the cell with ``last`` gives the
     output word on ``value``/``o_addr`` with ``valid`` (registers) at ``s + LATENCY``.
+    Each lane first registers its operand and its own copy of the cell's ``valid``,
+    ``first`` and ``real`` (named ``*_dup``, kept apart by synthesis): the update of a
+    lane's sum and maximum then starts from registers next to it, not from one control
+    register fanned out to every lane.
     """
 
-    LATENCY = 2
+    LATENCY = 3
 
     def __init__(self, config: EngineConfig):
         self.config = config
@@ -101,19 +105,29 @@ class VectorPath(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         ctl = self.ctl
-        valid, o_addr = Signal(), Signal.like(self.o_addr)
-        m.d.sync += [valid.eq(ctl.valid & ctl.last), o_addr.eq(ctl.o_addr)]
-        m.d.sync += [self.valid.eq(valid), self.o_addr.eq(o_addr)]
+        valid = [Signal(name=f"valid_{k}") for k in range(2)]
+        o_addr = [Signal.like(self.o_addr, name=f"o_addr_{k}") for k in range(2)]
+        m.d.sync += [valid[0].eq(ctl.valid & ctl.last), o_addr[0].eq(ctl.o_addr),
+                     valid[1].eq(valid[0]), o_addr[1].eq(o_addr[0]),
+                     self.valid.eq(valid[1]), self.o_addr.eq(o_addr[1])]
         for lane in range(self.config.array):
-            v = self.lanes[lane]
+            v = Signal.like(self.lanes[lane], name=f"operand_{lane}", reset_less=True)
+            on, first, real = (Signal(name=f"{bit}_{lane}_dup")
+                               for bit in ("valid", "first", "real"))
+            m.d.sync += [v.eq(self.lanes[lane]), on.eq(ctl.valid), first.eq(ctl.first),
+                         real.eq(ctl.real)]
             total = Signal(signed(sum_bits(self.config)), name=f"sum_{lane}", reset_less=True)
-            best = Signal(signed(operand_bits(self.config)), name=f"best_{lane}", reset_less=True)
+            # A POOL cell's operand is its lane extended, unshifted (only ADD shifts):
+            # the maximum compares lane_bits + 1 bits, not the shifted operand's width.
+            best = Signal(signed(self.config.lane_bits + 1), name=f"best_{lane}",
+                          reset_less=True)
             have = Signal(name=f"have_{lane}")
-            with m.If(ctl.valid):
-                m.d.sync += total.eq(Mux(ctl.first, 0, total) + v)
-                m.d.sync += have.eq(~ctl.first & have | ctl.real)
-                with m.If(ctl.real & (ctl.first | ~have | (v > best))):
-                    m.d.sync += best.eq(v)
+            with m.If(on):
+                m.d.sync += total.eq(Mux(first, 0, total) + v)
+                m.d.sync += have.eq(~first & have | real)
+                narrow = v[:len(best)].as_signed()
+                with m.If(real & (first | ~have | (narrow > best))):
+                    m.d.sync += best.eq(narrow)
             m.d.sync += self.value[lane].eq(
                 Mux(self.pool_max, Mux(have, best, 0), total))
         return m

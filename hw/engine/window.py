@@ -1,14 +1,14 @@
 """The MATMUL/POOL loop nest (docs/isa.md, "The window fields") as an address generator.
 
 Incremental adders only: every level of the nest keeps its partial address in a
-register and adds its step when it advances; no multiplier.  Counters count down, and
-each level's "at its last value" flag is a register, so the carry chain is an AND of
-registered flags.
+register and adds its step when it advances; no multiplier.  Counters count down, each
+level's "at its last value" flag is a register, and so are the loop's decisions (which
+level advances, which reload), computed a cycle ahead from the flags' next values.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -96,17 +96,35 @@ class WindowGenerator(wiring.Component):
             ("t", "tiles", isa.DIM_BITS), ("ky", "kh", isa.KERNEL_BITS),
             ("kx", "kw", isa.KERNEL_BITS), ("c", "chunks", isa.DIM_BITS)]}
         order = list(levels)          # outermost first
-        # advance[name]: this level steps (every level inside it is at its last value);
-        # carry[name]: every level from this one inwards is at its last value.
-        carry, inner = {}, 1
-        for name in reversed(order):
-            c = Signal(name=f"carry_{name}")
-            m.d.comb += c.eq(inner & levels[name].last)
-            carry[name], inner = c, c
-        advance = {}
-        for k, name in enumerate(order):
-            inside = carry[order[k + 1]] if k + 1 < len(order) else 1
-            advance[name] = inside & ~levels[name].last
+
+        def carries(lasts):
+            """From each level's "at its last value" flag: carry[name] (every level from
+            this one inwards is at its last value) and advance[name] (this level steps:
+            every level inside it is at its last value, it is not).  At most one level
+            advances."""
+            carry, inner = {}, 1
+            for name in reversed(order):
+                carry[name] = inner & lasts[name]
+                inner = carry[name]
+            advance = {name: (carry[order[k + 1]] if k + 1 < len(order) else 1) & ~lasts[name]
+                       for k, name in enumerate(order)}
+            return carry, advance
+
+        # Registers, computed a cycle ahead from the flags' next values: the loop's
+        # decisions start from flip-flops, not from a chain of ANDs.
+        carry = {name: Signal(name=f"carry_{name}") for name in order}
+        advance = {name: Signal(name=f"advance_{name}") for name in order}
+        next_last = {name: Signal(name=f"{name}_next_last") for name in order}
+        for name in order:
+            lv = levels[name]
+            m.d.comb += next_last[name].eq(Mux(advance[name], lv.rem == 1,
+                                               Mux(carry[name], lv.bound == 1, lv.last)))
+
+        def decide(lasts):
+            carry_of, advance_of = carries(lasts)
+            return ([carry[n].eq(carry_of[n]) for n in order]
+                    + [advance[n].eq(advance_of[n]) for n in order])
+
         done = carry["oy"]
 
         # Partial addresses: p[level] = a_start + the steps of every level down to it.
@@ -125,27 +143,40 @@ class WindowGenerator(wiring.Component):
         m.d.comb += wide.eq(f.wide & (f.opcode == isa.Opcode.MATMUL))
         high, high_from = Signal(), Signal(isa.DIM_BITS)
 
-        with m.If(self.start):
-            m.d.sync += running.eq(1)
+        # While idle every register follows the instruction's first cell (``ins`` holds
+        # from ``start`` on), so ``start`` only sets ``running``: it does not select
+        # between loading and stepping in front of every register.
+        with m.If(~running):
+            m.d.sync += running.eq(self.start)
             m.d.sync += [s for lv in levels.values() for s in lv.load()]
+            m.d.sync += decide({name: levels[name].bound == 1 for name in order})
             m.d.sync += [p[name].eq(f.a_start) for name in order]
             m.d.sync += [qy.eq(-f.pt), iy.eq(-f.pt), qx.eq(-f.pl), ix.eq(-f.pl),
                          w.eq(f.w_base), b.eq(f.b_base), o_oy.eq(f.o_base),
                          o_ox.eq(f.o_base), o.eq(f.o_base), first.eq(1), high.eq(0),
                          high_from.eq(f.chunks - (f.chunks >> 1))]
-        with m.Elif(running):
+        with m.Else():
+            m.d.sync += decide(next_last)
             m.d.sync += first.eq(carry["ky"])
             with m.If(done):
                 m.d.sync += running.eq(0)
             # Each level: its own step, or reloaded from the level that advances.
-            for k, name in enumerate(order):
+            for name in order:
                 lv = levels[name]
                 with m.If(advance[name]):
                     m.d.sync += lv.step()
-                    value = p[name] + steps[name]
-                    m.d.sync += [p[inner_name].eq(value) for inner_name in order[k:]]
                 with m.Elif(carry[name]):
                     m.d.sync += lv.load()
+            # A partial address takes the step of the level that advances, when that is
+            # its own or one outside it.  At most one level advances in a cycle, so the
+            # choice is an AND-OR of the sums, not a chain of priority muxes.
+            for k, inner_name in enumerate(order):
+                outer = order[:k + 1]
+                value = 0
+                for name in outer:
+                    value = value | Mux(advance[name], p[name] + steps[name], 0)
+                with m.If(Cat(*(advance[name] for name in outer)).any()):
+                    m.d.sync += p[inner_name].eq(value)
             with m.If(advance["c"]):
                 m.d.sync += high.eq(wide & (levels["c"].rem <= high_from))
             with m.Else():

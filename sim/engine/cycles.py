@@ -7,7 +7,8 @@ valid and the output always ready.  Built from the timing constants of the RTL's
 so a change in a pipeline depth changes the model too:
 
 * the decoder issues the first instruction ``Decoder.FIRST_ISSUE`` cycles after the
-  RUN word, each next one ``Decoder.ISSUE_INTERVAL`` cycles after its predecessor at
+  command unit's ``run_start`` (``CommandUnit.RUN_START_DELAY`` cycles after the RUN
+  word), each next one ``Decoder.ISSUE_INTERVAL`` cycles after its predecessor at
   the earliest, and later while the instruction waits (for its unit, for the units of
   its wait bits, and for the scratchpad hazards);
 * a unit started at cycle ``t`` is busy from ``t + 1`` for ``LoadUnit.cycles``,
@@ -19,6 +20,7 @@ so a change in a pipeline depth changes the model too:
 from __future__ import annotations
 
 from ...hw.engine import isa
+from ...hw.engine.command import CommandUnit
 from ...hw.engine.config import EngineConfig
 from ...hw.engine.decoder import Decoder
 from ...hw.engine.exec import ExecUnit
@@ -58,7 +60,7 @@ def program_cycles(config: EngineConfig, instructions) -> int:
     """Cycles of one run of ``instructions`` from pc 0 to its END (module docstring)."""
     free = {u: 0 for u in Unit}          # first cycle an instruction waiting for a unit
     spad_load_free = 0                   # may issue; the load unit's, for a scratchpad LOAD
-    ready = Decoder.FIRST_ISSUE
+    ready = CommandUnit.RUN_START_DELAY + Decoder.FIRST_ISSUE
     for word in instructions:
         ins = isa.decode(word)
         if not isinstance(ins.op, Opcode) or isa.check(ins, config):

@@ -87,6 +87,28 @@ def test_tiny_adder_fits_with_fmax_and_cells(work, target, carry, ff):
     assert result.report.is_file() and result.nextpnr_log.parent == work / "run"
 
 
+def test_seed_sweep_keeps_the_fastest_placement(work):
+    source = write(work, MultiplierChain(3), "chain")
+    result = synthesize([source], "chain", get_target("ecp5-25k"), work / "run", mhz=20,
+                        seeds=3)
+    assert sorted(result.seed_fmax_mhz) == [1, 2, 3]
+    assert result.fmax_mhz == max(result.seed_fmax_mhz.values())
+    assert result.seed_fmax_mhz[result.seed] == result.fmax_mhz
+    assert result.nextpnr_log == work / "run" / f"seed{result.seed}_nextpnr.log"
+    for k in (1, 2, 3):
+        assert (work / "run" / f"seed{k}_pnr.json").is_file()
+    single = synthesize([source], "chain", get_target("ecp5-25k"), work / "one", mhz=20)
+    assert single.seed == 1 and single.seed_fmax_mhz is None
+    assert single.fmax_mhz == result.seed_fmax_mhz[1]     # the same placement as seed 1
+
+
+@pytest.mark.parametrize("seeds", [0, 17, 2.0, True])
+def test_seed_count_out_of_range_is_refused(work, seeds):
+    source = write(work, RegisteredAdder(), "adder")
+    with pytest.raises(NeurogateError, match=r"^seeds must be a whole number from 1 to 16"):
+        synthesize([source], "adder", get_target("ecp5-25k"), work, seeds=seeds)
+
+
 def test_timing_missed_is_a_result(work):
     source = write(work, RegisteredAdder(), "adder")
     result = synthesize([source], "adder", get_target("ecp5-25k"), work, mhz=5000)

@@ -73,8 +73,9 @@ def test_weight_load_overlaps_matmul():
 
 def test_matmul_issues_a_chunk_every_cycle():
     """A long conv: the exec unit is busy cells + a fixed overhead (no bubbles between
-    chunks, tiles or pixels); the overhead is the array latency and 15 cycles (the
-    pipeline registers of the operands, the scratchpad ports and the output stage)."""
+    chunks, tiles or pixels); the overhead is the array latency and 16 cycles (the
+    pipeline registers of the operands, the scratchpad's ports and read data, and the
+    output stage)."""
     window = dict(oh=6, ow=5, tiles=3, kh=3, kw=3, chunks=2, ih=6, iw=5, sy=1, sx=1, dy=1,
                   dx=1, pt=1, pl=1, a_start=(-10 - 2) % (1 << 20), a_oy=10, a_ox=2, a_ky=10,
                   a_kx=2, o_base=100, o_oy=15, o_ox=3, lo=-128, hi=127, rshift=10)
@@ -82,7 +83,7 @@ def test_matmul_issues_a_chunk_every_cycle():
     stream = Stream(C).program(prog).run(0)
     cells = 6 * 5 * 3 * 3 * 3 * 2
     overhead = ExecUnit.cycles(C, Opcode.MATMUL, cells) - cells
-    assert overhead == MatrixPath.latency(C) + 15
+    assert overhead == MatrixPath.latency(C) + 16
     assert rtl_run_cycles(stream) == program_cycles(C, prog)
 
 

@@ -198,7 +198,10 @@ def test_no_product_normalization_flushes_only_tiny_products():
     norm = ApproxNorm(product_norm=False)
     got = gfp.fma(acc, a, b, in_fmt=BF16, acc_fmt=FP32, norm=norm)
     exact = gfp.fma(acc, a, b, in_fmt=BF16, acc_fmt=FP32)
-    sig = lambda x: np.where(x & 0x7F80, (x & 0x7F) | 0x80, x & 0x7F)
+
+    def sig(x):
+        return np.where(x & 0x7F80, (x & 0x7F) | 0x80, x & 0x7F)
+
     tiny = (sig(a) * sig(b)) < (1 << 14)
     np.testing.assert_equal(got[~tiny], exact[~tiny])
     zeroed = gfp.fma(acc, a & 0x8000, b & 0x8000, in_fmt=BF16, acc_fmt=FP32)

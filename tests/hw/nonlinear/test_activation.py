@@ -126,7 +126,8 @@ def test_igelu_construction_and_bad_parameters():
     for kwargs, message in [(dict(in_bits=17), "in_bits must be an integer from 2 to 16, not 17"),
                             (dict(in_frac=13), "in_frac must be an integer from 0 to 12, not 13"),
                             (dict(out_bits=1), "out_bits must be an integer from 2 to 16, not 1"),
-                            (dict(out_frac=17), "out_frac must be an integer from 0 to 16, not 17")]:
+                            (dict(out_frac=17),
+                             "out_frac must be an integer from 0 to 16, not 17")]:
         with pytest.raises(ValueError, match=message):
             IGelu(**kwargs)
 
