@@ -47,7 +47,7 @@ regress: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/neurogate compile models/residual_cnn.py --target ecp5-85k --array 8x8 --wbuf-words 512 --out build/cnn
 	$(BIN)/neurogate verify build/cnn --vectors 200
-	$(BIN)/neurogate synth build/cnn --mhz 100
+	$(BIN)/neurogate synth build/cnn --mhz 100 --seeds 3
 	$(BIN)/neurogate report build/cnn
 
 # The build folder is named after model, array and target; the flows below reuse it and
