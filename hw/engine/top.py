@@ -1,8 +1,9 @@
 """The programmable engine (docs/isa.md): command unit, decoder, and the load, exec and
 store units around the scratchpad, the weight buffer, the bias and program memories.
 
-Memory ports: the scratchpad (one memory per lane, its port signals registered,
-``config.SPAD_PORT_DELAY``) has one write port (the load unit's, else the exec
+Memory ports: the scratchpad (each lane in ``spad_slice_bits`` slices, one memory each,
+its port signals registered, ``config.SPAD_PORT_DELAY``, and its read data registered,
+``config.SPAD_READ_DELAY``) has one write port (the load unit's, else the exec
 unit's: the decoder's hazards keep them apart) and one read port (the store unit's
 while it is ``reading``, else the exec unit's: the decoder's hazards keep them apart
 too, and a second read port would double the scratchpad's block RAMs and the fan-out
