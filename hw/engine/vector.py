@@ -10,6 +10,7 @@ from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..pipeline import delay
 from . import isa
 from .config import EngineConfig
 from .window import bits_for, element_layout
@@ -105,11 +106,9 @@ class VectorPath(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         ctl = self.ctl
-        valid = [Signal(name=f"valid_{k}") for k in range(2)]
-        o_addr = [Signal.like(self.o_addr, name=f"o_addr_{k}") for k in range(2)]
-        m.d.sync += [valid[0].eq(ctl.valid & ctl.last), o_addr[0].eq(ctl.o_addr),
-                     valid[1].eq(valid[0]), o_addr[1].eq(o_addr[0]),
-                     self.valid.eq(valid[1]), self.o_addr.eq(o_addr[1])]
+        valid = delay(m, ctl.valid & ctl.last, self.LATENCY - 1, 1, "valid")
+        o_addr = delay(m, ctl.o_addr, self.LATENCY - 1, 1, "o_addr")
+        m.d.sync += [self.valid.eq(valid), self.o_addr.eq(o_addr)]
         for lane in range(self.config.array):
             v = Signal.like(self.lanes[lane], name=f"operand_{lane}", reset_less=True)
             on, first, real = (Signal(name=f"{bit}_{lane}_dup")
