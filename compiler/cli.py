@@ -71,6 +71,12 @@ def main():
     """Compile quantized networks to verified, synthesized hardware."""
 
 
+def _spilled(design) -> str:
+    """``, N tensors in host memory`` when the program tiles spatially."""
+    n = len(design.host_tensors)
+    return f" ({n} tensor{'s' * (n != 1)} in host memory, row bands)" if n else ""
+
+
 @main.command()
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--target", default="ecp5-85k", show_default=True,
@@ -151,8 +157,9 @@ def compile(model: Path, target: str, array_text: str, out: Path, backend: str,
         click.echo(f"compiled {design.name} for the {n}x{n} engine ({design.target}): "
                    f"{design.instructions} instructions, {design.weights} weights "
                    f"({design.weight_stream_bytes} weight-stream bytes per run), "
-                   f"scratchpad {design.spad_words_used}/{design.engine.spad_words} words, "
-                   f"{design.expected_cycles} cycles per run by the cycle model -> "
+                   f"scratchpad {design.spad_words_used}/{design.engine.spad_words} "
+                   f"words{_spilled(design)}, {design.expected_cycles} cycles per run by "
+                   f"the cycle model -> "
                    f"{out}/{design.verilog} ({seconds:.1f} s)")
         return
     if backend == "hls":

@@ -227,11 +227,14 @@ class ProgramDesign:
     setup_bytes: int                   # resident weights and biases, loaded once
     weight_stream_bytes: int           # weights and biases per inference run (streamed)
     input_bytes: int                   # per inference run
-    output_bytes: int                  # per inference run
+    output_bytes: int                  # per inference run (the graph's outputs)
     spad_words_used: int               # peak of live tensors
     wbuf_words_used: int               # per column
     expected_cycles: int               # per inference run, by the cycle model
     useful_macs: int                   # per image
+    host_tensors: tuple[str, ...] = () # spilled to host memory (spatial tiling)
+    spill_bytes_out: int = 0           # per inference run: spilled bands stored to the host
+    spill_bytes_in: int = 0            # ... and loaded back from it
     schema: int = SCHEMA
 
     def __post_init__(self):

@@ -116,6 +116,10 @@ def _engine_rows(design: ProgramDesign, report: dict) -> list[tuple[str, str]]:
         ("per run", f"batch {design.batch}: {design.input_bytes} bytes in, "
                     f"{design.output_bytes} bytes out, {design.expected_cycles} cycles by "
                     f"the cycle model ({util:.1%} useful MACs / (PEs x cycles))"),
+        ("spatial tiling", f"{len(design.host_tensors)} tensors in host memory "
+                           f"({', '.join(design.host_tensors)}): {design.spill_bytes_out} "
+                           f"bytes stored and {design.spill_bytes_in} loaded back per run"
+         if design.host_tensors else "none: every tensor stays in the scratchpad"),
         ("verified", f"{verified.get('vectors')} vectors, {verified.get('mismatches')} "
                      f"mismatches; {_fmt(cycles.get('total'))} RTL cycles for "
                      f"{_fmt(cycles.get('runs'))} run(s) (model {_fmt(cycles.get('model_total'))})"

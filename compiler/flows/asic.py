@@ -498,17 +498,12 @@ def record_activity(folder: Path, design, graph: Graph, work: Path, *,
         protocol = dict(chunks=1, outputs=1, timeout_cycles=20 * design.latency + 1000,
                         pipelined=True)
     else:                          # the programmable engine: the whole host stream
-        from .verify_engine import rebuild_program
+        from .verify_engine import harness_stream, rebuild_program
         program = rebuild_program(folder, design, graph)
         count = design.batch * (cycles // max(1, design.expected_cycles) + 2)
         given = make_input_vectors(graph, count, seed=ACTIVITY_SEED)
-        batches = program.batches(given)
-        stream = program.host_stream(batches)
-        words = harness.ints_to_words(np.array([stream], dtype=object),
-                                      design.engine.host_bits)
+        words, protocol = harness_stream(design, program, program.batches(given))
         widths = dict(in_bits=design.engine.host_bits, out_bits=design.engine.spad_bits + 1)
-        protocol = dict(chunks=len(stream), outputs=program.output_words * len(batches),
-                        timeout_cycles=20 * design.expected_cycles + 100_000)
     with step(f"build the traced Verilator harness for {design.toplevel}"):
         exe = harness.build(folder / design.verilog, design.toplevel, trace=True, **widths)
     vcd = work / "activity.vcd"

@@ -17,6 +17,7 @@ import numpy as np
 from ...numerics.errors import NeurogateError
 from ...sim import scoreboard
 from ...sim.verilator import harness
+from ..backends.engine.host import echo_table
 from ..backends.engine.lower import lower
 from ..backends.engine.program import EngineProgram, build_program
 from ..design import ProgramDesign
@@ -46,6 +47,17 @@ def output_payloads(words, data_bits: int) -> tuple[list[int], list[bool]]:
     return [v & mask for v in values], [bool(v >> data_bits & 1) for v in values]
 
 
+def harness_stream(design: ProgramDesign, program: EngineProgram, batches: list[dict]):
+    """The host stream of ``batches`` as the harness's input words and protocol (one
+    vector: the whole stream; echoes for the spilled tensors)."""
+    c = design.engine
+    stream, echoes = echo_table(program.host_stream(batches))
+    words = harness.ints_to_words(np.array([stream], dtype=object), c.host_bits)
+    return words, dict(chunks=len(stream), outputs=program.output_words * len(batches),
+                       timeout_cycles=20 * design.expected_cycles + 100_000,
+                       echoes=echoes, echo_bits=c.spad_bits)
+
+
 def run_engine_rtl(folder: Path, design: ProgramDesign, program: EngineProgram,
                    batches: list[dict], *, jobs=None):
     """The host stream of ``batches`` through the Verilated engine: (output words, last
@@ -56,14 +68,11 @@ def run_engine_rtl(folder: Path, design: ProgramDesign, program: EngineProgram,
         exe = harness.build(folder / design.verilog, design.toplevel, in_bits=c.host_bits,
                             out_bits=c.spad_bits + 1, jobs=jobs)
     build_seconds = time.perf_counter() - start
-    stream = program.host_stream(batches)
-    outputs = program.output_words * len(batches)
+    words, protocol = harness_stream(design, program, batches)
     work = folder / "verify"
     work.mkdir(exist_ok=True)
-    with step(f"simulate {len(batches)} inference run(s), {len(stream)} host words"):
-        words = harness.ints_to_words(np.array([stream], dtype=object), c.host_bits)
-        result = harness.run(exe, words, chunks=len(stream), outputs=outputs,
-                             timeout_cycles=20 * design.expected_cycles + 100_000, work=work)
+    with step(f"simulate {len(batches)} inference run(s), {protocol['chunks']} host words"):
+        result = harness.run(exe, words, work=work, **protocol)
     data, last = output_payloads(result.words[0], c.spad_bits)
     return data, last, result, build_seconds
 

@@ -1,8 +1,9 @@
 """Instruction-level simulator of the programmable engine (docs/isa.md).
 
 It reads the same host stream the RTL reads (command words, program, the words each
-LOAD consumes) and produces the same output words, one ``(word, last)`` per STORE'd
-scratchpad word, or the same error.  Bit-exact to the RTL by definition of the ISA: the
+LOAD consumes, ``Echo`` entries filled with its own earlier output words) and produces
+the same output words, one ``(word, last)`` per STORE'd scratchpad word, or the same
+error.  Bit-exact to the RTL by definition of the ISA: the
 cocotb tests compare the two, and the compiler's tests compare it with the golden
 interpreter.  No timing here (``sim.engine.cycles`` counts cycles).
 """
@@ -20,6 +21,14 @@ from ...numerics.rounding import Rounding
 from ..golden.arith import round_shift
 
 ROUNDINGS = list(Rounding)
+
+
+@dataclass(frozen=True)
+class Echo:
+    """A host-stream entry that is output word ``index`` of the same stream (counted from
+    the stream's start), sent back: how a host returns a spilled tensor to the engine."""
+
+    index: int
 
 
 class EngineError(RuntimeError):
@@ -82,9 +91,16 @@ class EngineSim:
 
     def _next(self) -> int:
         try:
-            return next(self._words)
+            word = next(self._words)
         except StopIteration:
             raise EOFError("the host stream ended inside a LOAD or a PROGRAM") from None
+        if isinstance(word, Echo):
+            outputs = self._result.outputs
+            if word.index >= len(outputs):
+                raise EOFError(f"the host stream echoes output word {word.index} when only "
+                               f"{len(outputs)} have been output")
+            word = outputs[word.index][0]
+        return word
 
     def _memory_word(self, bits: int) -> int:
         value = 0

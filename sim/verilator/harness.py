@@ -13,8 +13,9 @@ per-vector cycle counts to a file.  ``build`` caches the executable by content;
     data, last = unpack_outputs(result.words, data_bits=out_bits)
 
 Files (all little-endian): the input file is 8 uint32 header words (magic ``NGI1``,
-in_bits, words per chunk, chunks, outputs, vectors, timeout cycles, 0) and then
-vectors x chunks x ceil(in_bits / 32) uint32 words, least significant word first.  The
+in_bits, words per chunk, chunks, outputs, vectors, timeout cycles, flags) and then
+vectors x chunks x ceil(in_bits / 32) uint32 words, least significant word first, then
+the echo table if flags bit 1 is set (``run``'s ``echoes``; ``stream_tb.cpp``).  The
 output file is 16 uint64 header words (``OUTPUT_HEADER``), ``done`` uint64 cycle counts
 and done x outputs x ceil(out_bits / 32) uint32 words.
 
@@ -471,12 +472,16 @@ def _as_words(inputs, in_bits: int, chunks: int) -> np.ndarray:
 
 def run(exe: Path, inputs, *, chunks: int, outputs: int, timeout_cycles: int,
         work: Path, pipelined: bool = False, vcd: Path | None = None,
-        vcd_cycles: int = TRACE_DEFAULT_CYCLES) -> HarnessResult:
+        vcd_cycles: int = TRACE_DEFAULT_CYCLES, echoes=(), echo_bits: int = 0) -> HarnessResult:
     """Stream ``inputs`` through the design: ``chunks`` input transfers, then ``outputs``
     output transfers per vector, the next vector after the last output (``pipelined``:
     right after the last input chunk, for designs that take a new input every clock).
     ``vcd`` (an executable built with ``trace=True``) writes the waveforms of the first
-    ``vcd_cycles`` clock cycles after reset to that file.
+    ``vcd_cycles`` clock cycles after reset to that file.  ``echoes`` are ``(chunk,
+    output, length)`` runs: input chunks ``chunk ..< chunk + length`` of each vector are
+    that vector's outputs ``output ..< output + length`` (their low ``echo_bits`` bits),
+    offered once they have arrived, the way a host returns what a design stored
+    (``compiler/backends/engine/host.py``); the words of ``inputs`` there are ignored.
 
     ``inputs`` is (vectors, chunks) of payload integers or, faster, (vectors, chunks,
     ceil(in_bits / 32)) uint32 words (``pack_vectors``).  Raises ``NeurogateError`` when no
@@ -506,11 +511,14 @@ def run(exe: Path, inputs, *, chunks: int, outputs: int, timeout_cycles: int,
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
     in_path, out_path = work / "inputs.bin", work / "outputs.bin"
+    table = _echo_table(echoes, echo_bits, chunks=chunks, outputs=outputs, pipelined=pipelined)
     header = np.array([INPUT_MAGIC, in_bits, words_for(in_bits), chunks, outputs, vectors,
-                       timeout_cycles, int(bool(pipelined))], dtype="<u4")
+                       timeout_cycles, int(bool(pipelined)) | (2 if len(table) else 0)],
+                      dtype="<u4")
     with open(in_path, "wb") as handle:
         handle.write(header.tobytes())
         handle.write(words.tobytes())
+        handle.write(table.tobytes())
     out_path.unlink(missing_ok=True)
     done = subprocess.run([str(exe), str(in_path), str(out_path)], capture_output=True,
                           text=True, env=env)
@@ -534,6 +542,25 @@ def run(exe: Path, inputs, *, chunks: int, outputs: int, timeout_cycles: int,
                          total_cycles=head["total_cycles"],
                          seconds=time.perf_counter() - started,
                          sim_seconds=head["sim_ns"] / 1e9, out_bits=out_bits)
+
+
+def _echo_table(echoes, echo_bits: int, *, chunks: int, outputs: int,
+                pipelined: bool) -> np.ndarray:
+    """The input file's echo table (empty without echoes), the runs checked."""
+    runs = [tuple(int(v) for v in run) for run in echoes]
+    if not runs:
+        return np.zeros(0, dtype="<u4")
+    if pipelined:
+        raise ValueError("echoes need the unpipelined protocol (pipelined=False)")
+    echo_bits = check_int("echo_bits", echo_bits, low=1, high=2**32 - 1)
+    end = 0
+    for chunk, output, length in runs:
+        if length < 1 or chunk < end or chunk + length > chunks or output < 0 \
+                or output + length > outputs:
+            raise ValueError(f"echo ({chunk}, {output}, {length}): runs must be in chunk "
+                             f"order, within the {chunks} chunks and {outputs} outputs")
+        end = chunk + length
+    return np.array([len(runs), echo_bits, *(v for run in runs for v in run)], dtype="<u4")
 
 
 def _failure(head: dict, *, chunks: int, outputs: int, timeout: int) -> str:

@@ -15,8 +15,15 @@
 //   [0] magic 0x3149474E ("NGI1")  [1] in_bits  [2] words per chunk  [3] chunks per vector
 //   [4] outputs per vector          [5] vectors  [6] timeout cycles   [7] flags
 // (flags bit 0, "pipelined": offer the next vector as soon as the current one's chunks
-// are in, without waiting for its outputs, as a design with II = 1 takes them)
+// are in, without waiting for its outputs, as a design with II = 1 takes them;
+// bit 1, "echoes": an echo table follows the payload)
 // then vectors x chunks x words uint32 payload words, least significant word first.
+// Echo table (not with "pipelined"): uint32 count, uint32 echo_bits, then count x
+// (chunk, output, length) uint32 triples in chunk order: input chunks chunk ..<
+// chunk + length of every vector are that vector's outputs output ..< output + length,
+// their low echo_bits bits, sent back once they have arrived (a host returning data the
+// design stored, as the programmable engine's spilled tensors; the file's words there
+// are ignored).
 //
 // Output file (little-endian): 16 uint64 header words (see ``Header`` below), then
 // ``done`` uint64 cycle counts, then done x outputs x out-words uint32 payload words.
@@ -143,6 +150,20 @@ int main(int argc, char** argv) {
     std::vector<uint32_t> data(vectors * vector_stride);
     if (!data.empty() && std::fread(data.data(), 4, data.size(), in) != data.size())
         return fail("truncated payload words", in_path);
+    struct Echo { uint32_t chunk, output, length; };
+    std::vector<Echo> echoes;
+    uint32_t echo_bits = 0;
+    if (head[7] & 2u) {
+        uint32_t table[2];
+        if (std::fread(table, sizeof table, 1, in) != 1) return fail("truncated echo table", in_path);
+        echoes.resize(table[0]);
+        echo_bits = table[1];
+        if (!echoes.empty() && std::fread(echoes.data(), sizeof(Echo), echoes.size(), in) != echoes.size())
+            return fail("truncated echo table", in_path);
+        for (const Echo& e : echoes)
+            if (uint64_t(e.chunk) + e.length > chunks || uint64_t(e.output) + e.length > outputs)
+                return fail("an echo outside the chunks or the outputs", in_path);
+    }
     std::fclose(in);
 
     const uint64_t out_stride = outputs * kOutWords;
@@ -197,14 +218,36 @@ int main(int argc, char** argv) {
 
     const auto t0 = std::chrono::steady_clock::now();
     const bool pipelined = (head[7] & 1u) != 0;
+    if (pipelined && !echoes.empty()) return fail("echoes need the unpipelined protocol", in_path);
     std::vector<uint64_t> start(vectors);
     uint64_t cycle = 0, vi = 0, chunk = 0, vo = 0, got = 0, progress = 0;
     uint32_t* out = payloads.data();
+    size_t echo_at = 0;                 // the first echo not wholly before this chunk
+    uint32_t echoed[kInWords];
+    // The chunk's words: from the file, or an output of this vector's that has arrived
+    // (nullptr while it has not).
+    auto chunk_words = [&]() -> const uint32_t* {
+        if (chunk == 0) echo_at = 0;
+        while (echo_at < echoes.size() && chunk >= uint64_t(echoes[echo_at].chunk) + echoes[echo_at].length)
+            ++echo_at;
+        if (echo_at == echoes.size() || chunk < echoes[echo_at].chunk)
+            return data.data() + vi * vector_stride + chunk * chunk_stride;
+        const uint64_t index = echoes[echo_at].output + (chunk - echoes[echo_at].chunk);
+        if (index >= got) return nullptr;
+        const uint32_t* from = out + vo * out_stride + index * kOutWords;
+        for (int k = 0; k < kInWords; ++k) {
+            const uint32_t word = k < kOutWords ? from[k] : 0;
+            const int low = 32 * k;
+            echoed[k] = low >= int(echo_bits) ? 0
+                      : (int(echo_bits) - low >= 32 ? word : word & ((1u << (echo_bits - low)) - 1u));
+        }
+        return echoed;
+    };
     // Present the next chunk, if the protocol lets this vector in now.
     auto offer = [&]() {
-        if (vi < vectors && (pipelined || vi == vo)) {
-            set_port<NG_IN_BITS>(top->IN_PAYLOAD,
-                                 data.data() + vi * vector_stride + chunk * chunk_stride);
+        const uint32_t* words = vi < vectors && (pipelined || vi == vo) ? chunk_words() : nullptr;
+        if (words) {
+            set_port<NG_IN_BITS>(top->IN_PAYLOAD, words);
             top->IN_VALID = 1;
         } else {
             top->IN_VALID = 0;

@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 from graphs import random_mlp
 from neurogate.compiler import api
+from neurogate.compiler.backends.engine.host import echo_table
 from neurogate.compiler.flows.design_folder import load_design
 from neurogate.compiler.flows.verify_engine import output_payloads, rebuild_program
 from neurogate.compiler.interpreter import make_vectors, run_single_output
 from neurogate.hw.engine.config import EngineConfig
 from neurogate.numerics.errors import NeurogateError
 from neurogate.sim.engine.cycles import program_cycles
+from neurogate.sim.engine.iss import Echo, EngineSim
 from neurogate.sim.verilator import harness
 from neurogate.sim.verilator.harness import (
     build,
@@ -208,6 +210,41 @@ def test_wide_payload_design(wide, tmp_path):
     result = wide.run(x, tmp_path)
     assert result.words.shape == (200, wide.outputs, 4)
     check_against_golden(wide, x, result)
+
+
+def test_echoed_chunks_are_the_outputs_sent_back(small, tmp_path):
+    """A second run whose first input words echo the first run's outputs (the way the
+    engine's spilled tensors come back): the harness fills them as the instruction-level
+    simulator does, once they have arrived, without the output's ``last`` bit."""
+    p, name = small.program, small.graph.inputs[0].name
+    x = make_vectors(small.graph, 2, seed=3)
+    first = small.stream(x[0])
+    second = p.inference_stream({name: x[1][None]})
+    echoed = min(p.output_words, p.tensors[name].layout.words)
+    second[1:1 + echoed] = [Echo(k) for k in range(echoed)]    # after the RUN word
+    stream = first + second
+    want = EngineSim(p.config).run(stream).outputs
+    words, echoes = echo_table(stream)
+    assert echoes == [(len(first) + 1, 0, echoed)]
+    result = run(small.exe, np.array([words], dtype=object), chunks=len(stream),
+                 outputs=len(want), timeout_cycles=20_000, work=tmp_path, echoes=echoes,
+                 echo_bits=small.out_bits)
+    data, last = output_payloads(result.words[0], small.out_bits)
+    assert list(zip(data, last)) == want
+    # the echo changed the second run's input: its outputs are not those of x[1]
+    plain = EngineSim(p.config).run(first + p.inference_stream({name: x[1][None]})).outputs
+    assert plain[p.output_words:] != want[p.output_words:]
+
+
+def test_bad_echo_tables_are_refused(small, tmp_path):
+    words = np.zeros((1, 4, 2), np.uint32)
+    common = dict(chunks=4, outputs=3, timeout_cycles=100, work=tmp_path, echo_bits=16)
+    for echoes in ([(2, 0, 3)], [(0, 2, 2)], [(2, 0, 1), (1, 0, 1)], [(0, 0, 0)]):
+        with pytest.raises(ValueError, match="runs must be in chunk order, within the 4 "
+                                             "chunks and 3 outputs"):
+            run(small.exe, words, echoes=echoes, **common)
+    with pytest.raises(ValueError, match="echoes need the unpipelined protocol"):
+        run(small.exe, words, echoes=[(0, 0, 1)], pipelined=True, **common)
 
 
 def test_hang_names_vector_cycle_and_last_handshake(small, tmp_path):

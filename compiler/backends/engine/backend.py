@@ -178,6 +178,9 @@ class EngineBackend(Backend):
             weight_stream_bytes=_bytes(p.weight_stream_words, c),
             input_bytes=_bytes(sum(p.tensors[i].layout.words for i in p.inputs) * p.batch
                                * c.host_words(c.spad_bits), c),
-            output_bytes=p.output_words * c.spad_bits // 8,
+            output_bytes=(p.output_words - p.spill_words[0]) * c.spad_bits // 8,
             spad_words_used=p.spad_peak, wbuf_words_used=p.wbuf_used,
-            expected_cycles=self.cycles(plan), useful_macs=max(1, p.useful_macs))
+            expected_cycles=self.cycles(plan), useful_macs=max(1, p.useful_macs),
+            host_tensors=tuple(sorted(p.offchip)),
+            spill_bytes_out=p.spill_words[0] * c.spad_bits // 8,
+            spill_bytes_in=_bytes(p.spill_words[1] * c.host_words(c.spad_bits), c))

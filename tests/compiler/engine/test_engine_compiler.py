@@ -11,6 +11,7 @@ from neurogate.compiler.backends.engine.run import compile_program, run_on_iss
 from neurogate.compiler.builder import GraphBuilder
 from neurogate.compiler.interpreter import make_input_vectors, run
 from neurogate.hw.engine.config import EngineConfig
+from neurogate.hw.engine import isa
 from neurogate.hw.engine.isa import Error
 from neurogate.numerics.errors import NeurogateError
 from neurogate.numerics.formats import IntFormat
@@ -132,11 +133,57 @@ def test_inputs_wider_than_two_lanes_and_wide_pools_are_refused():
         compile_program(b.build([b.max_pool2d(x, 2, name="pool")]), SMALL)
 
 
-def test_live_tensors_that_do_not_fit_give_the_sizes():
+@pytest.mark.parametrize("spad", [4096, 2048, 512])
+def test_residual_cnn_spills_to_host_memory_when_its_tensors_do_not_fit(spad):
+    """7,168 words live at once (batch 1): a smaller scratchpad keeps some tensors in host
+    memory, in row bands, bit-exact (the residual adds and the projection included)."""
     from neurogate.models.residual_cnn import build_model
-    with pytest.raises(EngineFitError, match=r"need 7168 scratchpad words and the engine has "
-                                              r"4096 .*stem \(2048 words\)"):
-        compile_program(build_model(), EngineConfig(spad_words=4096))
+    program = check(build_model(), EngineConfig(spad_words=spad, prog_words=1024), vectors=4,
+                    batch=2)
+    assert program.offchip and program.spad_peak <= spad
+    stored, loaded = program.spill_words
+    assert stored > 0 and loaded >= stored          # a band's window reaches its neighbours
+
+
+def test_tensors_that_do_not_fit_even_when_tiled_give_the_sizes():
+    """The global average pool reads its whole 4x4x64 input at once (its band is the
+    image): 256 words cannot hold it and the output row beside it."""
+    from neurogate.models.residual_cnn import build_model
+    with pytest.raises(EngineFitError, match=r"need 260 scratchpad words even when tiled and "
+                                              r"the engine has 256 .*the bands of gap "
+                                              r"\(260 words\).*in host memory: gap, image"):
+        compile_program(build_model(), EngineConfig(spad_words=256, prog_words=4096))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_cnns_in_row_bands_bit_exact(seed):
+    """Random CNNs on scratchpads of 128 and 512 words: whatever spills (inputs, outputs,
+    pools, adds, wide inputs, dense layers per image) matches the golden model; a
+    graph that cannot fit is refused with the sizes, not run."""
+    graph = random_cnn(seed, lanes=4)
+    spilled = refused = 0
+    for spad, batch, weights in ((128, 1, "resident"), (512, 2, "streamed")):
+        config = EngineConfig(array=4, spad_words=spad, wbuf_words=2048, bias_words=64,
+                              prog_words=4096)
+        try:
+            program = check(graph, config, vectors=3, seed=seed, batch=batch, weights=weights)
+        except EngineFitError as e:
+            assert "even when tiled" in str(e)
+            refused += 1
+            continue
+        spilled += bool(program.offchip)
+    assert spilled or refused == 2
+
+
+def test_an_echo_of_a_word_not_yet_output_is_refused_by_the_simulator():
+    from neurogate.sim.engine.iss import Echo
+    graph = random_cnn(2)
+    program = compile_program(graph, SMALL)
+    stream = program.host_stream(program.batches(make_input_vectors(graph, 1)))
+    at = stream.index(isa.command(isa.Command.RUN, pc=program.inference_pc)) + 1
+    stream[at] = Echo(0)
+    with pytest.raises(EOFError, match="echoes output word 0 when only 0 have been output"):
+        EngineSim(SMALL).run(stream)
 
 
 def test_resident_weights_that_do_not_fit_are_refused():

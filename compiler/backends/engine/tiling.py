@@ -1,0 +1,252 @@
+"""Spatial tiling: which tensors stay in the scratchpad and which live in host memory,
+and the bands a step runs in when it touches one.
+
+A tensor too large to stay on chip for its whole lifetime is *spilled*: the step that
+makes it writes it band by band into a staging region and STOREs each band to the host,
+and every step that reads it LOADs back the rows it needs (the host echoes the words it
+received; ``program.Echo``).  A graph input may stay in host memory the same way, and a
+graph output may be stored band by band as it is made.  A step that touches a spilled
+tensor runs in *bands*: rows of its output (with the input rows their windows reach,
+padding included) for a convolution or a pool, word ranges for an addition, the whole
+image for a dense layer (which reads all of its input at once).
+
+The plan is greedy: first-fit allocation of the on-chip tensors and of each banded
+step's staging region at its smallest (one output row); while that does not fit, the
+largest spillable tensor live at the fullest step is spilled.  Each staging region then
+grows into the free words above it, and a step's band is the largest that fits there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ....numerics.errors import NeurogateError
+from .lower import AddStep, Lowered, MatmulStep, PoolStep, Step, Tensor
+
+
+class EngineFitError(NeurogateError):
+    """The program does not fit the engine's memories (the message gives the sizes)."""
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The words one band of a step stages, for ``rows`` output rows (a window) or
+    ``rows`` words (an addition)."""
+
+    kind: str                     # "window", "dense" or "add"
+    inputs: tuple[str, ...]       # the storages it reads from the host (distinct)
+    output_off: bool              # its output is stored to the host band by band
+    in_row: int = 0               # window: words per input row
+    out_row: int = 0              # window: words per output row (every plane)
+    out_rows: int = 1             # window: output rows; add: words
+    whole_in: int = 0             # dense: words of one image's input
+    whole_out: int = 0            # dense: words of one image's output (every plane)
+    stride: int = 1
+    reach: int = 1                # rows one output row's window spans
+    in_rows: int = 1              # rows of the input image
+
+    @property
+    def banded(self) -> bool:
+        return bool(self.inputs) or self.output_off
+
+    def in_band_rows(self, rows: int) -> int:
+        return min(self.in_rows, (rows - 1) * self.stride + self.reach)
+
+    def in_words(self, rows: int) -> int:
+        """Staging words of one band's input rows (they come first)."""
+        if not self.inputs:
+            return 0
+        if self.kind == "dense":
+            return self.whole_in
+        if self.kind == "add":
+            return rows * len(self.inputs)
+        return self.in_band_rows(rows) * self.in_row
+
+    def words(self, rows: int) -> int:
+        """Staging words of one band of ``rows``."""
+        if not self.output_off:
+            return self.in_words(rows)
+        out = {"dense": self.whole_out, "add": rows}.get(self.kind, rows * self.out_row)
+        return self.in_words(rows) + out
+
+    def largest_band(self, capacity: int) -> int:
+        """The most rows (words) whose band fits ``capacity`` words (at least 1)."""
+        if self.kind == "dense":
+            return 1
+        lo, hi = 1, self.out_rows
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.words(mid) <= capacity:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+
+@dataclass
+class Plan:
+    bases: dict[str, int]                 # on-chip storage -> first word
+    offchip: set[str]                     # storages in host memory
+    staging: dict[int, int]               # banded step -> first word of its staging region
+    bands: dict[int, int]                 # banded step -> rows (words) per band
+    geometry: dict[int, Geometry]
+    peak: int
+
+
+def reads(step: Step) -> tuple[str, ...]:
+    return (step.a, step.b) if isinstance(step, AddStep) else (step.input,)
+
+
+def lifetimes(low: Lowered) -> dict[str, tuple[int, int]]:
+    """Storage name -> (first step writing it, last step reading it); inputs start at -1,
+    outputs end after the last step."""
+    spans: dict[str, list[int]] = {}
+    storage = {name: t.storage for name, t in low.tensors.items()}
+    for name in low.inputs:
+        spans[name] = [-1, -1]
+    end = len(low.steps)
+    for i, step in enumerate(low.steps):
+        for r in reads(step):
+            spans[storage[r]][1] = max(spans[storage[r]][1], i)
+        w = storage[step.output]
+        if w not in spans:
+            spans[w] = [i, i]
+        spans[w][1] = max(spans[w][1], i)
+    for name in low.outputs:
+        spans[storage[name]][1] = end
+    return {k: (v[0], v[1]) for k, v in spans.items()}
+
+
+def storage_words(t: Tensor, batch: int) -> int:
+    return t.layout.words * t.planes * batch
+
+
+class _Planner:
+    def __init__(self, low: Lowered, batch: int):
+        self.low, self.batch = low, batch
+        self.words = low.config.spad_words
+        self.spans = lifetimes(low)
+        self.storage = {name: t.storage for name, t in low.tensors.items()}
+        self.size = {name: storage_words(low.tensors[name], batch) for name in self.spans}
+        writers: dict[str, list[Step]] = {}
+        for step in low.steps:
+            writers.setdefault(self.storage[step.output], []).append(step)
+        self.spillable = {name for name in self.spans
+                          if name not in writers or self._bandable_writer(writers[name])}
+
+    def _bandable_writer(self, steps: list[Step]) -> bool:
+        """One step writes the whole tensor (a Concat's copies each write a slice)."""
+        if len(steps) != 1:
+            return False
+        step = steps[0]
+        if isinstance(step, PoolStep):
+            x, y = self.low.tensors[step.input], self.low.tensors[step.output]
+            return step.out_group == 0 and x.layout.groups == y.layout.groups
+        return True
+
+    def geometry(self, step: Step, offchip: set[str]) -> Geometry:
+        t = self.low.tensors
+        ins = tuple(dict.fromkeys(self.storage[r] for r in reads(step)
+                                  if self.storage[r] in offchip))
+        y = t[step.output]
+        out_off = self.storage[step.output] in offchip
+        if isinstance(step, AddStep):
+            return Geometry("add", ins, out_off, out_rows=y.layout.words * self.batch)
+        if isinstance(step, MatmulStep) and step.window is None:
+            x = t[step.input]
+            return Geometry("dense", ins, out_off,
+                            whole_in=storage_words(t[self.storage[x.name]], 1),
+                            whole_out=storage_words(y, 1))
+        x, w = t[step.input], step.window
+        planes = step.planes if isinstance(step, MatmulStep) else 1
+        (ih, iw), (oh, ow) = x.layout.pixels, w.out_hw
+        return Geometry("window", ins, out_off, in_row=iw * x.layout.pixel_words,
+                        out_row=ow * y.layout.pixel_words * planes, out_rows=oh,
+                        stride=w.stride[0], reach=(w.kernel[0] - 1) * w.dilation[0] + 1,
+                        in_rows=ih)
+
+    def first_fit(self, offchip: set[str]):
+        """Bases of the on-chip storages and of each banded step's smallest staging
+        region (keyed by step index), and the highest word used."""
+        items = {name: (self.spans[name], self.size[name])
+                 for name in self.spans if name not in offchip}
+        geometry = {i: self.geometry(s, offchip) for i, s in enumerate(self.low.steps)}
+        for i, g in geometry.items():
+            if g.banded:
+                items[i] = ((i, i), g.words(1))
+        bases: dict = {}
+        order = sorted(items, key=lambda k: (items[k][0][0], isinstance(k, int), str(k)))
+        for key in order:
+            (lo, hi), size = items[key]
+            busy = sorted((bases[o], bases[o] + items[o][1]) for o in bases
+                          if not (items[o][0][1] < lo or hi < items[o][0][0]))
+            at = 0
+            for start, stop in busy:
+                if at + size <= start:
+                    break
+                at = max(at, stop)
+            bases[key] = at
+        peak = max((bases[k] + items[k][1] for k in bases), default=0)
+        return bases, items, geometry, peak
+
+    def live_words(self, offchip: set[str], step: int) -> list[tuple[str, int]]:
+        return [(n, self.size[n]) for n in self.spans if n not in offchip
+                and self.spans[n][0] <= step <= self.spans[n][1]]
+
+    def plan(self) -> Plan:
+        offchip: set[str] = set()
+        while True:
+            bases, items, geometry, peak = self.first_fit(offchip)
+            if peak <= self.words:
+                return self._grow(bases, items, geometry, offchip, peak)
+            victim = self._victim(offchip, items, bases)
+            if victim is None:
+                self._refuse(offchip, items, bases, peak)
+            offchip.add(victim)
+
+    def _fullest_step(self, items, bases) -> int:
+        def used(i):
+            return sum(size for (lo, hi), size in items.values() if lo <= i <= hi)
+        return max(range(-1, len(self.low.steps) + 1), key=used)
+
+    def _victim(self, offchip, items, bases) -> str | None:
+        worst = self._fullest_step(items, bases)
+        candidates = [n for n, _ in self.live_words(offchip, worst) if n in self.spillable]
+        if not candidates:           # fragmentation elsewhere: any spillable tensor
+            candidates = [n for n in self.spans if n not in offchip and n in self.spillable]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda n: (self.size[n], n))
+
+    def _refuse(self, offchip, items, bases, peak):
+        worst = self._fullest_step(items, bases)
+        layer = {step.output: step.layer for step in self.low.steps}
+        listed = [f"{layer.get(n, n)} ({size} words)" for n, size in
+                  self.live_words(offchip, worst)]
+        if 0 <= worst < len(self.low.steps) and items.get(worst):
+            listed.append(f"the bands of {self.low.steps[worst].layer} "
+                          f"({items[worst][1]} words)")
+        spilled = f"; in host memory: {', '.join(sorted(offchip))}" if offchip else ""
+        raise EngineFitError(
+            f"the live tensors need {peak} scratchpad words even when tiled and the engine "
+            f"has {self.words} (batch {self.batch}; live at once: {', '.join(listed)}"
+            f"{spilled}); use an engine with a larger scratchpad or a smaller batch")
+
+    def _grow(self, bases, items, geometry, offchip, peak) -> Plan:
+        staging, bands = {}, {}
+        for i, g in geometry.items():
+            if not g.banded:
+                continue
+            start = bases[i]
+            above = [bases[k] for k in bases if k != i and bases[k] >= start
+                     and items[k][0][0] <= i <= items[k][0][1]]
+            capacity = min(above + [self.words]) - start
+            staging[i], bands[i] = start, g.largest_band(capacity)
+            peak = max(peak, start + g.words(bands[i]))
+        on_chip = {k: v for k, v in bases.items() if isinstance(k, str)}
+        return Plan(on_chip, offchip, staging, bands, geometry, peak)
+
+
+def plan(low: Lowered, batch: int) -> Plan:
+    """The scratchpad plan of ``low`` at ``batch`` images (module docstring)."""
+    return _Planner(low, batch).plan()
