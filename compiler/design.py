@@ -235,6 +235,8 @@ class ProgramDesign:
     host_tensors: tuple[str, ...] = () # spilled to host memory (spatial tiling)
     spill_bytes_out: int = 0           # per inference run: spilled bands stored to the host
     spill_bytes_in: int = 0            # ... and loaded back from it
+    program_pages: int = 0             # >0: longer than the program memory, sent in pages
+                                       # (PROGRAM, RUN) every run
     schema: int = SCHEMA
 
     def __post_init__(self):

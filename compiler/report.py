@@ -95,6 +95,13 @@ def _spatial_rows(design: SpatialDesign, report: dict) -> list[tuple[str, str]]:
     ] + _implementation_rows(report)
 
 
+def _paging(design: ProgramDesign) -> str:
+    if not design.program_pages:
+        return ""
+    return (f" per run: {design.program_pages} pages of at most {design.engine.prog_words} "
+            "instructions, sent with every run")
+
+
 def _engine_rows(design: ProgramDesign, report: dict) -> list[tuple[str, str]]:
     verified = report.get("verified", {})
     cycles = report.get("engine_cycles", {})
@@ -110,7 +117,8 @@ def _engine_rows(design: ProgramDesign, report: dict) -> list[tuple[str, str]]:
                      f"weight buffer {c.wbuf_words} words per column "
                      f"({design.wbuf_words_used} used), bias {c.bias_words}, program "
                      f"{c.prog_words} ({design.instructions} used)"),
-        ("program", f"{design.instructions} instructions, {design.program_bytes} bytes; "
+        ("program", f"{design.instructions} instructions, {design.program_bytes} bytes"
+                    f"{_paging(design)}; "
                     f"{design.weights} weights: {design.setup_bytes} bytes once, "
                     f"{design.weight_stream_bytes} per run"),
         ("per run", f"batch {design.batch}: {design.input_bytes} bytes in, "

@@ -11,7 +11,7 @@ from neurogate.hw.engine import isa
 from neurogate.hw.engine.config import EngineConfig
 from neurogate.hw.engine.isa import Command, Memory, Opcode
 from neurogate.hw.engine.top import Engine
-from neurogate.sim.engine.iss import EngineSim
+from neurogate.sim.engine.iss import Echo, EngineSim
 
 #: A small engine that simulates fast.
 SMALL = EngineConfig(array=4, spad_words=256, wbuf_words=64, bias_words=16, prog_words=32)
@@ -26,6 +26,8 @@ class RtlResult:
     #: is low again.
     run_cycles: list[int] = field(default_factory=list)
     cycles: int = 0
+    first_word_at: int = 0        # the cycle the first word was taken
+    runs_end_at: int = 0          # the first cycle not busy after the last run
 
 
 def run_rtl(config: EngineConfig, words: list[int], *, gaps: float = 0.0,
@@ -33,7 +35,8 @@ def run_rtl(config: EngineConfig, words: list[int], *, gaps: float = 0.0,
             max_cycles: int = 200_000) -> RtlResult:
     """Feed ``words`` (valid dropped with probability ``gaps`` each cycle, ``o.ready``
     with ``stalls``) until all are taken and the engine has been quiet (not busy, no
-    output) for ``quiet`` cycles."""
+    output) for ``quiet`` cycles.  An ``Echo`` word is the output word of its index,
+    offered once it has arrived."""
     dut = Engine(config)
     rng = random.Random(seed)
     result = RtlResult()
@@ -41,10 +44,14 @@ def run_rtl(config: EngineConfig, words: list[int], *, gaps: float = 0.0,
     async def bench(ctx):
         sent, cycle, still, was_busy, run_at = 0, 0, 0, 0, None
         while True:
-            valid = sent < len(words) and rng.random() >= gaps
+            word = words[sent] if sent < len(words) else None
+            if isinstance(word, Echo):
+                word = result.outputs[word.index][0] if word.index < len(result.outputs) \
+                    else None
+            valid = word is not None and rng.random() >= gaps
             ctx.set(dut.i.valid, valid)
             if valid:
-                ctx.set(dut.i.payload, words[sent])
+                ctx.set(dut.i.payload, word)
             ready = rng.random() >= stalls
             ctx.set(dut.o.ready, ready)
             i_fire = valid and ctx.get(dut.i.ready)
@@ -53,10 +60,13 @@ def run_rtl(config: EngineConfig, words: list[int], *, gaps: float = 0.0,
                 payload = ctx.get(dut.o.payload)
                 result.outputs.append((int(payload.data), bool(payload.last)))
             busy = ctx.get(dut.busy)
+            if i_fire and sent == 0:
+                result.first_word_at = cycle
             if busy and not was_busy:
                 run_at = cycle - 1
             if was_busy and not busy:
                 result.run_cycles.append(cycle - run_at)
+                result.runs_end_at = cycle
             was_busy = busy
             if i_fire:
                 sent += 1

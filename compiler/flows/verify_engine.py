@@ -17,7 +17,7 @@ import numpy as np
 from ...numerics.errors import NeurogateError
 from ...sim import scoreboard
 from ...sim.verilator import harness
-from ..backends.engine.host import echo_table
+from ..backends.engine.host import echo_table, program_load_cycles
 from ..backends.engine.lower import lower
 from ..backends.engine.program import EngineProgram, build_program
 from ..design import ProgramDesign
@@ -97,10 +97,8 @@ def verify_engine(folder: Path, design: ProgramDesign, graph: Graph, given: dict
     outcome = scoreboard.compare_ports([(p.name, int(np.prod(p.shape))) for p in design.outputs],
                                        expected, flat)
     runs = len(batches)
-    from ...sim.engine.cycles import program_cycles
-    setup = program_cycles(design.engine, program.instructions[:program.inference_pc]) \
-        if program.resident else 0
-    model_total = len(program.program_stream()) + setup + runs * design.expected_cycles
+    model_total = program_load_cycles(program.program_stream()) + program.setup_cycles \
+        + runs * design.expected_cycles
     fields = dict(
         verified=verified(f"verilator harness, the {design.engine.array}x"
                           f"{design.engine.array} engine running the program", outcome,

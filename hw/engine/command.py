@@ -29,6 +29,9 @@ class CommandUnit(wiring.Component):
     #: The RUN word -> ``run_start``: registered, the decoder's first fetch address comes
     #: from the host word otherwise.
     RUN_START_DELAY = 1
+    #: Cycles after a PROGRAM's final host word before the next command word is taken
+    #: (the final instruction's write).
+    PROGRAM_TAIL = 1
 
     def __init__(self, config: EngineConfig):
         self.config = config

@@ -140,9 +140,7 @@ class EngineBackend(Backend):
         return EnginePlan(graph, program, opts)
 
     def cycles(self, plan: EnginePlan) -> int:
-        from ....sim.engine.cycles import program_cycles
-        p = plan.program
-        return program_cycles(p.config, p.instructions[p.inference_pc:])
+        return plan.program.run_cycles
 
     def estimate(self, plan: EnginePlan, options: CompileOptions) -> Estimate:
         p, n = plan.program, plan.program.config.array
@@ -173,7 +171,7 @@ class EngineBackend(Backend):
             inputs=tuple(_port(i.name, i.out) for i in graph.inputs),
             outputs=tuple(_port(o, graph.type_of(o)) for o in graph.outputs),
             instructions=len(p.instructions),
-            program_bytes=_bytes(len(p.program_stream()), c),
+            program_bytes=_bytes(len(p.program_stream()) or p.page_words, c),
             setup_bytes=_bytes(len(p.setup_stream()), c),
             weight_stream_bytes=_bytes(p.weight_stream_words, c),
             input_bytes=_bytes(sum(p.tensors[i].layout.words for i in p.inputs) * p.batch
@@ -181,6 +179,6 @@ class EngineBackend(Backend):
             output_bytes=(p.output_words - p.spill_words[0]) * c.spad_bits // 8,
             spad_words_used=p.spad_peak, wbuf_words_used=p.wbuf_used,
             expected_cycles=self.cycles(plan), useful_macs=max(1, p.useful_macs),
-            host_tensors=tuple(sorted(p.offchip)),
+            host_tensors=tuple(sorted(p.offchip)), program_pages=p.pages if p.paged else 0,
             spill_bytes_out=p.spill_words[0] * c.spad_bits // 8,
             spill_bytes_in=_bytes(p.spill_words[1] * c.host_words(c.spad_bits), c))

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ....hw.engine import isa
+from ....hw.engine.command import CommandUnit
 from ....hw.engine.config import EngineConfig
-from ....hw.engine.isa import Memory
+from ....hw.engine.isa import Memory, Opcode
 from ....numerics.errors import NeurogateError
 from ....numerics.formats import IntFormat
 from ....sim.engine.iss import Echo
@@ -61,14 +62,92 @@ class EngineProgram:
 
     # --- host stream ------------------------------------------------------------------------
 
-    def program_stream(self) -> list[int]:
-        """The PROGRAM command and the instruction words."""
-        c = self.config
-        words = [isa.command(isa.Command.PROGRAM, count=len(self.instructions),
-                             signature=c.signature)]
-        for ins in self.instructions:
-            words += isa.words_of(ins, isa.INSTR_BITS, c)
+    # --- pages ------------------------------------------------------------------------------
+
+    @property
+    def paged(self) -> bool:
+        """The program is longer than the engine's program memory: each run sends it in
+        pages (PROGRAM, RUN) instead of once."""
+        return len(self.instructions) > self.config.prog_words
+
+    @property
+    def pages(self) -> int:
+        """Program pages per inference run (1: the program is sent once)."""
+        return len(self._pages(self.inference_pc, len(self.instructions))) if self.paged else 1
+
+    def _pages(self, start: int, stop: int) -> list[list[int]]:
+        """pc ranges ``[start, stop)`` cut into pages that fit the program memory, each
+        but the last closed by an END (the section's own END closes the last)."""
+        room = self.config.prog_words - 1
+        return [list(range(a, min(a + room, stop))) for a in range(start, stop, room)] \
+            if stop - start > self.config.prog_words else [list(range(start, stop))]
+
+    def _page_words(self, pcs: list[int], section_end: int) -> list[int]:
+        words = [self.instructions[pc] for pc in pcs]
+        if pcs[-1] + 1 != section_end:
+            words.append(isa.encode(Opcode.END, wait=isa.WAIT_ALL))
         return words
+
+    def _program_command(self, words: list[int]) -> list[int]:
+        c = self.config
+        out = [isa.command(isa.Command.PROGRAM, count=len(words), signature=c.signature)]
+        for ins in words:
+            out += isa.words_of(ins, isa.INSTR_BITS, c)
+        return out
+
+    def _section(self, start: int, stop: int, packed, first_output: int) -> list:
+        """A section of the program as runs: one RUN from ``start`` when the program is
+        sent once, else each page's PROGRAM and RUN; every run followed by its loads'
+        data."""
+        loads = [(pc, load) for pc, load in self.loads if start <= pc < stop]
+        pages = self._pages(start, stop) if self.paged else [list(range(start, stop))]
+        out: list = []
+        for pcs in pages:
+            if self.paged:
+                out += self._program_command(self._page_words(pcs, stop))
+            out.append(isa.command(isa.Command.RUN, pc=0 if self.paged else start))
+            for pc, load in loads:
+                if pcs[0] <= pc <= pcs[-1]:
+                    out += self._load_words(load, packed, first_output)
+        return out
+
+    def page_cycles(self, start: int, stop: int) -> int:
+        """Cycles of a section by the cycle model: its runs, and each page's PROGRAM
+        words (one a cycle) when it is paged."""
+        from ....sim.engine.cycles import program_cycles
+        if not self.paged:
+            return program_cycles(self.config, self.instructions[start:stop])
+        total = 0
+        for pcs in self._pages(start, stop):
+            words = self._page_words(pcs, stop)
+            total += program_load_cycles(self._program_command(words)) \
+                + program_cycles(self.config, words)
+        return total
+
+    @property
+    def page_words(self) -> int:
+        """Host words of the PROGRAM commands one inference run sends (0: not paged)."""
+        if not self.paged:
+            return 0
+        stop = len(self.instructions)
+        return sum(len(self._program_command(self._page_words(pcs, stop)))
+                   for pcs in self._pages(self.inference_pc, stop))
+
+    @property
+    def run_cycles(self) -> int:
+        """Cycles of one inference run by the cycle model, from its first host word."""
+        return self.page_cycles(self.inference_pc, len(self.instructions))
+
+    @property
+    def setup_cycles(self) -> int:
+        return self.page_cycles(0, self.inference_pc) if self.resident else 0
+
+    # --- host stream ------------------------------------------------------------------------
+
+    def program_stream(self) -> list[int]:
+        """The PROGRAM command and the instruction words, sent once (empty when the
+        program is paged: each run sends its pages)."""
+        return [] if self.paged else self._program_command(self.instructions)
 
     def _load_words(self, load: Load, packed: dict[str, list[int]], first_output: int) -> list:
         c = self.config
@@ -83,17 +162,11 @@ class EngineProgram:
         return out
 
     def setup_stream(self) -> list[int]:
-        """Resident weights: RUN of the setup section and its data (empty if streamed)."""
-        if not self.resident:
-            return []
-        words = [isa.command(isa.Command.RUN, pc=0)]
-        for pc, load in self.loads:
-            if pc < self.inference_pc:
-                words += self._load_words(load, {}, 0)
-        return words
+        """Resident weights: the setup section's run(s) and data (empty if streamed)."""
+        return self._section(0, self.inference_pc, {}, 0) if self.resident else []
 
     def inference_stream(self, inputs: dict[str, np.ndarray], first_output: int = 0) -> list:
-        """RUN of the inference section and its data for one batch of ``inputs``; spilled
+        """The inference section's run(s) and data for one batch of ``inputs``; spilled
         words are ``Echo`` entries counted from output word ``first_output`` (the words
         the stream's earlier runs output)."""
         packed = {}
@@ -103,11 +176,7 @@ class EngineProgram:
                 raise NeurogateError(f"input {name!r}: the program runs batches of "
                                      f"{self.batch}, not {x.shape[0]}")
             packed[name] = pack_images(x, self.tensors[name].layout, self.config)
-        words = [isa.command(isa.Command.RUN, pc=self.inference_pc)]
-        for pc, load in self.loads:
-            if pc >= self.inference_pc:
-                words += self._load_words(load, packed, first_output)
-        return words
+        return self._section(self.inference_pc, len(self.instructions), packed, first_output)
 
     def host_stream(self, batches: list[dict[str, np.ndarray]], first_output: int = 0) -> list:
         words = self.program_stream() + self.setup_stream()
@@ -190,6 +259,12 @@ class EngineProgram:
         bits = {Memory.WBUF: c.wbuf_bits, Memory.BIAS: c.bias_bits}
         return sum(load.count * c.host_words(bits[load.mem]) for pc, load in self.loads
                    if load.mem != Memory.SPAD and pc >= self.inference_pc)
+
+
+def program_load_cycles(words: list[int]) -> int:
+    """Cycles a PROGRAM command's host words (``words``) hold the engine's input, one word
+    a cycle, before the next command is taken (0 for no words)."""
+    return len(words) + CommandUnit.PROGRAM_TAIL if words else 0
 
 
 def echo_table(stream: list) -> tuple[list[int], list[tuple[int, int, int]]]:

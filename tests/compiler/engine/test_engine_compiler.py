@@ -10,8 +10,8 @@ from neurogate.compiler.backends.engine.program import EngineFitError
 from neurogate.compiler.backends.engine.run import compile_program, run_on_iss
 from neurogate.compiler.builder import GraphBuilder
 from neurogate.compiler.interpreter import make_input_vectors, run
-from neurogate.hw.engine.config import EngineConfig
 from neurogate.hw.engine import isa
+from neurogate.hw.engine.config import EngineConfig
 from neurogate.hw.engine.isa import Error
 from neurogate.numerics.errors import NeurogateError
 from neurogate.numerics.formats import IntFormat

@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 from engine_graphs import random_cnn
 from engine_rtl_sim import compare
+from neurogate.compiler.backends.engine.host import program_load_cycles
 from neurogate.compiler.backends.engine.run import compile_program
 from neurogate.compiler.interpreter import make_input_vectors
 from neurogate.hw.engine.config import EngineConfig
 from neurogate.sim.engine.cycles import program_cycles
+from neurogate.sim.engine.iss import Echo
 
 CONFIG = EngineConfig(array=4, spad_words=4096, wbuf_words=2048, bias_words=64)
 
@@ -26,3 +28,25 @@ def test_random_cnns_on_the_rtl(seed, weights):
     runs = setup + [program.instructions[program.inference_pc:]]
     clean = compare(CONFIG, program.host_stream(batches[:1]))
     assert clean.run_cycles == [program_cycles(CONFIG, ins) for ins in runs]
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_spilled_and_paged_programs_on_the_rtl(seed):
+    """Tensors in host memory (row bands, the host echoing the stored words) and a
+    program longer than the 16-word program memory (sent in pages): bit-exact with idle
+    input and back-pressure, and the RTL's cycles from the first host word to the end of
+    the last run equal the cycle model's."""
+    config = EngineConfig(array=4, spad_words=128, wbuf_words=2048, bias_words=64,
+                          prog_words=16)
+    graph = random_cnn(seed, lanes=4)
+    program = compile_program(graph, config, batch=1, weights="resident")
+    assert program.offchip and program.paged
+    x = make_input_vectors(graph, 2, seed=seed)
+    batches = [{k: np.asarray(v)[i:i + 1] for k, v in x.items()} for i in range(2)]
+    stream = program.host_stream(batches)
+    assert any(isinstance(w, Echo) for w in stream)
+    compare(config, stream, gaps=0.05, stalls=0.1, seed=seed)
+    clean = compare(config, stream)
+    model = program_load_cycles(program.program_stream()) + program.setup_cycles \
+        + 2 * program.run_cycles
+    assert clean.runs_end_at - clean.first_word_at == model
