@@ -1,110 +1,119 @@
-"""VGG16 at 224x224 on the programmable engine: latency from the cycle model (shapes
-only; no weights are made), printed next to CNNA's 2.0 s per image (Ultra96, Q2.14).
+"""VGG16 at 224x224 on the programmable engine, printed next to CNNA's 2.0 s per image
+(Ultra96, Q2.14).
 
-    .venv/bin/python bench/engine_vgg16.py [--mhz F] [--bandwidth-gbs B] [--array N]
+    .venv/bin/python bench/engine_vgg16.py [--mhz F]
 
-Each layer is costed as the engine would run it:
+* The feature extractor (13 convolutions, 5 pools: ``models/vgg16.py``, seeded
+  weights) is compiled for the default 8x8 engine, the one whose weight buffer holds a
+  512-channel 3x3 layer's tile: its activations live in host memory (row bands) and its
+  program is sent in pages.  Its cycles are the cycle model's count for that program,
+  the count the RTL gives to the cycle on every program the tests run (spills, pages,
+  weight streams included); the per-layer figures come from the same model's issue
+  times over the unpaged program.
+* The classifier (fc6-fc8) is not compiled: fc6 reduces over 25,088 inputs, 3,136
+  weight words per column, more than half the weight buffer (splitting a reduction is
+  not done yet).  It is costed from its shapes: the MATMUL's cycles by the cycle model,
+  or its weight stream at 8 bytes per clock when that is longer (it is).
 
-* compute: the cycle model's count for the layer's MATMUL (3x3 convolutions; the dense
-  layers as 1x1 windows) or POOL instruction (``sim.engine.cycles.unit_cycles``);
-* traffic: VGG16's activations (3.2 MB after the first layer) do not fit the 64 KB
-  scratchpad, so a layer runs in row bands: its input and output cross the chip
-  boundary once, and its weights once per band unless they fit the weight buffer;
-* a layer takes max(compute, inbound bytes / bandwidth, outbound bytes / bandwidth)
-  cycles: loads of the next band overlap the current band's compute (the double
-  buffering of weights the engine does; for activations this schedule is not compiled
-  yet: the compiler keeps whole tensors on chip, so this is the model's bound).
-
-The default bandwidth is the engine's own host port, 8 bytes per clock each way at the
-given clock (``--mhz``, default the 8x8 engine's ECP5-85k Fmax as nextpnr estimated it
-after placement); GOPS count 2
-operations per multiply-accumulate; GOPS per DSP divides by the array's multipliers.
+Off-chip bandwidth is the engine's host port: 8 bytes per clock each way (64-bit
+words), 0.83 GB/s at 103.55 MHz.  GOPS count 2 operations per multiply-accumulate; GOPS
+per DSP divides by the array's 64 multipliers.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 
+from neurogate.compiler.backends.engine.run import compile_program
 from neurogate.hw.engine import isa
 from neurogate.hw.engine.config import EngineConfig
 from neurogate.hw.engine.isa import Opcode
-from neurogate.sim.engine.cycles import unit_cycles
+from neurogate.models.vgg16 import build_model
+from neurogate.sim.engine.cycles import program_cycles, unit_cycles
 
 CNNA_SECONDS = 2.0
-VGG16 = [("conv1_1", 64), ("conv1_2", 64), "pool", ("conv2_1", 128), ("conv2_2", 128), "pool",
-         ("conv3_1", 256), ("conv3_2", 256), ("conv3_3", 256), "pool",
-         ("conv4_1", 512), ("conv4_2", 512), ("conv4_3", 512), "pool",
-         ("conv5_1", 512), ("conv5_2", 512), ("conv5_3", 512), "pool"]
-FC = [("fc6", 4096), ("fc7", 4096), ("fc8", 1000)]
+CLASSIFIER = (("fc6", 7 * 7 * 512, 4096), ("fc7", 4096, 4096), ("fc8", 4096, 1000))
+HOST_BYTES_PER_CLOCK = 8
 
 
-def groups(c: int, n: int) -> int:
-    return -(-c // n)
+def feature_layers(program, config: EngineConfig):
+    """(layer, cycles) of the inference section by the unpaged cycle model's issue
+    times, and that model's total."""
+    issues: list[int] = []
+    start = program.inference_pc
+    total = program_cycles(config, program.instructions[start:], issues)
+    marks = [(name, pc - start) for name, pc in program.layer_pcs] + [("end", len(issues) - 1)]
+    return [(name, issues[b] - issues[a]) for (name, a), (_, b) in zip(marks, marks[1:])], total
 
 
-def layers(n: int):
-    """(name, MACs, instruction fields, input bytes, output bytes, weight bytes)."""
-    h = w = 224
-    c = 3
-    for item in VGG16:
-        if item == "pool":
-            fields = dict(oh=h // 2, ow=w // 2, tiles=groups(c, n), kh=2, kw=2, chunks=1)
-            yield ("pool", 0, Opcode.POOL, fields, h * w * c, h * w * c // 4, 0)
-            h, w = h // 2, w // 2
-            continue
-        name, out = item
-        fields = dict(oh=h, ow=w, tiles=groups(out, n), kh=3, kw=3, chunks=groups(c, n))
-        yield (name, h * w * 9 * c * out, Opcode.MATMUL, fields, h * w * c, h * w * out,
-               9 * c * out)
-        c = out
-    k = h * w * c
-    for name, out in FC:
-        fields = dict(oh=1, ow=1, tiles=groups(out, n), kh=1, kw=1, chunks=groups(k, n))
-        yield (name, k * out, Opcode.MATMUL, fields, k, out, k * out)
-        k = out
+def classifier_cycles(config: EngineConfig) -> list[tuple[str, int, int]]:
+    """(layer, MACs, cycles): the longer of its MATMUL and its weight stream."""
+    n, out = config.array, []
+    for name, k, units in CLASSIFIER:
+        ins = isa.decode(isa.encode(Opcode.MATMUL, oh=1, ow=1, tiles=-(-units // n), kh=1,
+                                    kw=1, chunks=-(-k // n)))
+        stream = k * units * config.weight_bits // 8 // HOST_BYTES_PER_CLOCK
+        out.append((name, k * units, max(unit_cycles(config, ins), stream)))
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--array", type=int, default=8)
-    parser.add_argument("--mhz", type=float, default=None,
-                        help="clock (default: the 8x8 engine's Fmax on ECP5-85k as nextpnr "
-                             "estimated it after placement)")
-    parser.add_argument("--bandwidth-gbs", type=float, default=None,
-                        help="off-chip bandwidth each way (default: 8 bytes per clock)")
+    parser.add_argument("--mhz", type=float, default=MEASURED_MHZ,
+                        help="clock (default: the default 8x8 engine's routed Fmax on the "
+                             "ECP5-85k, docs/engine.md)")
     args = parser.parse_args()
-    config = EngineConfig(array=args.array)
-    mhz = args.mhz or MEASURED_MHZ
-    per_clock = (args.bandwidth_gbs * 1e3 / mhz) if args.bandwidth_gbs else 8.0
-    spad_bytes = config.spad_words * config.spad_bits // 8
-    wbuf_bytes = config.array * config.wbuf_words * config.wbuf_bits // 8
-    total = macs = 0
-    print(f"{config.array}x{config.array} engine at {mhz:.1f} MHz, {per_clock:.1f} bytes per "
-          f"clock each way ({per_clock * mhz / 1e3:.2f} GB/s)")
-    print(f"{'layer':<8} {'MMACs':>8} {'compute':>11} {'traffic':>11} {'cycles':>11} bound")
-    for name, mac, op, fields, in_b, out_b, w_b in layers(config.array):
-        ins = isa.decode(isa.encode(op, **fields))
-        compute = unit_cycles(config, ins)
-        bands = max(1, -(-(in_b + out_b) // spad_bytes))
-        weights = w_b if w_b <= wbuf_bytes // 2 else w_b * bands
-        traffic = int(max(in_b + weights, out_b) / per_clock)
-        cycles = max(compute, traffic)
+    config = EngineConfig()
+    started = time.perf_counter()
+    graph = build_model()
+    program = compile_program(graph, config)
+    compile_seconds = time.perf_counter() - started
+    macs = {s.layer: s.macs for s in _matmul_steps(graph, config)}
+    layers, unpaged = feature_layers(program, config)
+    features = program.run_cycles
+    stored, loaded = program.spill_words
+    print(f"{config.array}x{config.array} engine (scratchpad {config.spad_words} words, weight "
+          f"buffer {config.wbuf_words}) at {args.mhz:.2f} MHz; host port "
+          f"{HOST_BYTES_PER_CLOCK} bytes per clock each way "
+          f"({HOST_BYTES_PER_CLOCK * args.mhz / 1e3:.2f} GB/s)")
+    print(f"features compiled in {compile_seconds:.1f} s: {len(program.instructions):,} "
+          f"instructions in {program.pages} pages, {len(program.offchip)} tensors in host "
+          f"memory ({stored * config.spad_bits // 8 / 1e6:.1f} MB stored, "
+          f"{loaded * config.spad_bits // 8 / 1e6:.1f} MB loaded back), "
+          f"{program.weight_stream_words * config.host_bits // 8 / 1e6:.1f} MB of weights "
+          "streamed per image")
+    print(f"{'layer':<9} {'MMACs':>8} {'cycles':>12} {'MACs/(PEs x cycles)':>20}")
+    pes = config.array ** 2
+    for name, cycles in layers:
+        mac = macs.get(name, 0)
+        util = f"{mac / (pes * cycles):.1%}" if mac else "-"
+        print(f"{name:<9} {mac / 1e6:>8.1f} {cycles:>12,} {util:>20}")
+    print(f"{'features':<9} {sum(macs.values()) / 1e6:>8.1f} {features:>12,} "
+          f"{sum(macs.values()) / (pes * features):>20.1%}   (paging: "
+          f"{features - unpaged:+,} cycles)")
+    total, total_macs = features, sum(macs.values())
+    for name, mac, cycles in classifier_cycles(config):
         total += cycles
-        macs += mac
-        print(f"{name:<8} {mac / 1e6:>8.1f} {compute:>11,} {traffic:>11,} {cycles:>11,} "
-              f"{'compute' if compute >= traffic else 'memory'}")
-    seconds = total / (mhz * 1e6)
-    gops = 2 * macs / seconds / 1e9
-    print(f"VGG16: {macs / 1e9:.2f} GMACs, {total:,} cycles = {seconds:.3f} s per image at "
-          f"{mhz:.1f} MHz (CNNA: {CNNA_SECONDS} s); {gops:.2f} GOPS, "
-          f"{gops / config.array ** 2:.3f} GOPS per DSP ({config.array ** 2} multipliers)")
+        total_macs += mac
+        print(f"{name:<9} {mac / 1e6:>8.1f} {cycles:>12,} {mac / (pes * cycles):>20.1%}   "
+              "(shapes: weight stream bound)")
+    seconds = total / (args.mhz * 1e6)
+    gops = 2 * total_macs / seconds / 1e9
+    print(f"VGG16: {total_macs / 1e9:.2f} GMACs, {total:,} cycles = {seconds:.3f} s per image "
+          f"at {args.mhz:.2f} MHz (CNNA: {CNNA_SECONDS} s); {gops:.2f} GOPS, "
+          f"{gops / pes:.3f} GOPS per DSP ({pes} multipliers)")
     return 0
 
 
-#: The 8x8 engine with the residual CNN's memories on the ECP5-85k, routed (`make demo`:
-#: `neurogate synth build/cnn --mhz 100 --seeds 3` on a `--wbuf-words 512` folder, the
-#: fastest of seeds 1 to 3; docs/engine.md).
+def _matmul_steps(graph, config):
+    from neurogate.compiler.backends.engine.lower import MatmulStep, lower
+    return [s for s in lower(graph, config).steps if isinstance(s, MatmulStep)]
+
+
+#: The default 8x8 engine (weight buffer 2,048 words: the one VGG16 needs) on the
+#: ECP5-85k, routed (docs/engine.md): `neurogate synth build/vgg16 --mhz 100 --seeds 3`.
 MEASURED_MHZ = 103.55
 
 if __name__ == "__main__":

@@ -71,6 +71,16 @@ def main():
     """Compile quantized networks to verified, synthesized hardware."""
 
 
+def _rate(simulation: dict, vectors: int) -> str:
+    """Inferences per second, or seconds per inference when that is under one."""
+    rate = simulation["inferences_per_second"]
+    if rate >= 1:
+        return f"{rate:,.0f} inferences/s"
+    seconds = simulation["run_seconds"] / max(1, vectors)
+    return (f"{seconds:,.1f} s per inference in the simulator "
+            f"({simulation['clocks_per_second']:,.0f} clocks/s)")
+
+
 def _spilled(design) -> str:
     """``, N tensors in host memory`` when the program tiles spatially."""
     n = len(design.host_tensors)
@@ -199,8 +209,7 @@ def verify(folder: Path, vectors: int, seed: int, dataset: Path | None, jobs: in
         click.echo(f"verified {v['vectors']} vectors on the Verilated engine running the "
                    f"program: {v['mismatches']} of {v['elements']} elements differ; "
                    f"{e['total']:,} cycles for {e['runs']} run(s) incl. loading the program "
-                   f"(cycle model: {e['model_per_run']:,} per run); "
-                   f"{s['inferences_per_second']:,.0f} inferences/s")
+                   f"(cycle model: {e['model_per_run']:,} per run); {_rate(s, v['vectors'])}")
     else:
         click.echo(f"verified {v['vectors']} vectors on the compiled Verilator harness, an "
                    f"input offered every clock: {v['mismatches']} of {v['elements']} elements "

@@ -54,7 +54,8 @@ def harness_stream(design: ProgramDesign, program: EngineProgram, batches: list[
     stream, echoes = echo_table(program.host_stream(batches))
     words = harness.ints_to_words(np.array([stream], dtype=object), c.host_bits)
     return words, dict(chunks=len(stream), outputs=program.output_words * len(batches),
-                       timeout_cycles=20 * design.expected_cycles + 100_000,
+                       timeout_cycles=min(20 * design.expected_cycles + 100_000,
+                                          2**32 - 1),    # cycles without an output
                        echoes=echoes, echo_bits=c.spad_bits)
 
 

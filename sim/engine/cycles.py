@@ -56,8 +56,9 @@ def unit_of(op: Opcode) -> Unit | None:
     return Unit.EXEC if op in EXEC_OPS else None
 
 
-def program_cycles(config: EngineConfig, instructions) -> int:
-    """Cycles of one run of ``instructions`` from pc 0 to its END (module docstring)."""
+def program_cycles(config: EngineConfig, instructions, issues: list[int] | None = None) -> int:
+    """Cycles of one run of ``instructions`` from pc 0 to its END (module docstring);
+    each instruction's issue cycle is appended to ``issues`` when it is given."""
     free = {u: 0 for u in Unit}          # first cycle an instruction waiting for a unit
     spad_load_free = 0                   # may issue; the load unit's, for a scratchpad LOAD
     ready = CommandUnit.RUN_START_DELAY + Decoder.FIRST_ISSUE
@@ -69,13 +70,18 @@ def program_cycles(config: EngineConfig, instructions) -> int:
         t = max([ready] + [free[u] for u in Unit if ins.wait >> u & 1])
         unit = unit_of(ins.op)
         if ins.op is Opcode.END:
-            return max([t] + list(free.values())) + 1
+            t = max([t] + list(free.values()))
+            if issues is not None:
+                issues.append(t)
+            return t + 1
         if unit is not None:
             t = max(t, free[unit])
         if ins.op is Opcode.LOAD and ins.mem == Memory.SPAD or unit is Unit.STORE:
             t = max(t, free[Unit.EXEC])
         if unit is Unit.EXEC:
             t = max(t, spad_load_free, free[Unit.STORE])
+        if issues is not None:
+            issues.append(t)
         if unit is not None:
             free[unit] = t + unit_cycles(config, ins) + 1 + Decoder.IDLE_TO_ISSUE
             if ins.op is Opcode.LOAD and ins.mem == Memory.SPAD:

@@ -255,6 +255,14 @@ def ints_to_words(values, bits: int) -> np.ndarray:
     values = np.asarray(values, dtype=object)
     n_words = words_for(bits)
     flat = values.reshape(-1)
+    if bits <= 64:                  # fast path; a value out of range takes the loop below
+        try:
+            wide = np.fromiter((int(v) for v in flat), dtype=np.uint64, count=len(flat))
+        except OverflowError:
+            wide = None
+        if wide is not None and not (bits < 64 and (wide >> np.uint64(bits)).any()):
+            pairs = wide.astype("<u8").view("<u4").reshape(-1, 2)[:, :n_words]
+            return np.ascontiguousarray(pairs).reshape(values.shape + (n_words,))
     out = np.zeros((len(flat), n_words), dtype="<u4")
     for i, value in enumerate(flat):
         value = int(value)

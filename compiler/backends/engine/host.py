@@ -56,6 +56,7 @@ class EngineProgram:
     offchip: set[str] = field(default_factory=set)
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    layer_pcs: list[tuple[str, int]] = field(default_factory=list)  # each step's first pc
     spad_peak: int = 0
     wbuf_used: int = 0
     useful_macs: int = 0          # per image

@@ -160,7 +160,11 @@ class _Emitter:
             if name not in self.plan.offchip:
                 self.load(Memory.SPAD, self.plan.bases[name], None,
                           self.low.tensors[name].layout.words * self.batch, source=name)
+        later = {m for members in self.plan.groups.values() for m in members[1:]}
         for i, step in enumerate(self.low.steps):
+            if i in later:                # banded with the first of its Concat's copies
+                continue
+            self.prog.layer_pcs.append((step.layer, len(self.prog.instructions)))
             if isinstance(step, MatmulStep):
                 self.matmul(i, step, resident_at.get(step.layer))
             elif isinstance(step, PoolStep):
@@ -192,11 +196,6 @@ class _Emitter:
         return [Round(image, (y, min(y + band, g.out_rows))) for image in range(self.batch)
                 for y in range(0, g.out_rows, band)]
 
-    def staged_out(self, i: int) -> int:
-        """First word of step ``i``'s output rows in its staging region."""
-        g = self.plan.geometry[i]
-        return self.plan.staging[i] + g.in_words(self.plan.bands[i])
-
     def operand(self, i: int, tensor: Tensor, offset: int, count: int, slot: int = 0) -> int:
         """Where words ``offset ..< offset + count`` of ``tensor`` are for step ``i``:
         loaded into its staging region (slot ``slot`` of ``count`` words) when the tensor
@@ -217,7 +216,7 @@ class _Emitter:
         plane_words = y.layout.words * self.batch
         if storage not in self.plan.offchip:
             return self.plan.bases[storage] + offset, plane_words
-        at = self.staged_out(i)
+        at = self.plan.staged_out[i]
         stores += [(storage, at + p * count, p * plane_words + offset, count)
                    for p in range(planes)]
         return at, count
@@ -312,15 +311,20 @@ class _Emitter:
             self.finish_round(stores)
 
     def pool(self, i: int, step: PoolStep):
-        x, y = self.low.tensors[step.input], self.low.tensors[step.output]
+        """A POOL step, or every copy of a Concat whose output is in host memory: each
+        band of it is stored once all of them have written their channels."""
+        members = self.plan.groups.get(i, [i])
         for rnd in self.rounds(i):
             stores: list = []
-            for fields, _ in self.window_items(i, x, y, step.window, rnd, 1, stores):
-                if self.storage[y.name] not in self.plan.offchip:
-                    fields["o_base"] += step.out_group
-                self.emit(Opcode.POOL, **fields, tiles=x.layout.groups, chunks=1, a_t=1,
-                          a_unsigned=int(not x.fmt.signed), pool_max=int(step.pool_max),
-                          **_stage_fields(step.stage))
+            for m in members:
+                s = self.low.steps[m]
+                x, y = self.low.tensors[s.input], self.low.tensors[s.output]
+                queue = stores if m == members[0] else []
+                for fields, _ in self.window_items(m, x, y, s.window, rnd, 1, queue):
+                    fields["o_base"] += s.out_group
+                    self.emit(Opcode.POOL, **fields, tiles=x.layout.groups, chunks=1, a_t=1,
+                              a_unsigned=int(not x.fmt.signed), pool_max=int(s.pool_max),
+                              **_stage_fields(s.stage))
             self.finish_round(stores)
 
     def add(self, i: int, step: AddStep):

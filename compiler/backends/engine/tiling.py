@@ -91,6 +91,8 @@ class Plan:
     bands: dict[int, int]                 # banded step -> rows (words) per band
     geometry: dict[int, Geometry]
     peak: int
+    staged_out: dict[int, int]            # banded step -> first word of its output rows
+    groups: dict[int, list[int]]          # a Concat's copies banded together: first -> all
 
 
 def reads(step: Step) -> tuple[str, ...]:
@@ -128,17 +130,31 @@ class _Planner:
         self.spans = lifetimes(low)
         self.storage = {name: t.storage for name, t in low.tensors.items()}
         self.size = {name: storage_words(low.tensors[name], batch) for name in self.spans}
-        writers: dict[str, list[Step]] = {}
-        for step in low.steps:
-            writers.setdefault(self.storage[step.output], []).append(step)
-        self.spillable = {name for name in self.spans
-                          if name not in writers or self._bandable_writer(writers[name])}
+        writers: dict[str, list[int]] = {}
+        for i, step in enumerate(low.steps):
+            writers.setdefault(self.storage[step.output], []).append(i)
+        #: a Concat's copies into one tensor (first step -> all), banded together when
+        #: that tensor is in host memory
+        self.copies = {steps[0]: steps for steps in writers.values()
+                       if len(steps) > 1 and self._concat_copies(steps)}
+        self.spillable = {name for name in self.spans if name not in writers
+                          or len(writers[name]) == 1 and self._bandable_writer(
+                              low.steps[writers[name][0]])
+                          or writers[name][0] in self.copies}
 
-    def _bandable_writer(self, steps: list[Step]) -> bool:
-        """One step writes the whole tensor (a Concat's copies each write a slice)."""
-        if len(steps) != 1:
+    def _concat_copies(self, steps: list[int]) -> bool:
+        """Consecutive copies (POOLs over 1x1 windows) of whole images into slices."""
+        if steps != list(range(steps[0], steps[0] + len(steps))):
             return False
-        step = steps[0]
+        for i in steps:
+            s = self.low.steps[i]
+            if not isinstance(s, PoolStep) or s.window.kernel != (1, 1) \
+                    or s.window.stride != (1, 1) or s.window.pad != (0, 0):
+                return False
+        return True
+
+    def _bandable_writer(self, step: Step) -> bool:
+        """The step writes the whole tensor (not a slice of its channels)."""
         if isinstance(step, PoolStep):
             x, y = self.low.tensors[step.input], self.low.tensors[step.output]
             return step.out_group == 0 and x.layout.groups == y.layout.groups
@@ -165,15 +181,26 @@ class _Planner:
                         stride=w.stride[0], reach=(w.kernel[0] - 1) * w.dilation[0] + 1,
                         in_rows=ih)
 
+    def members(self, i: int, offchip: set[str]) -> list[int]:
+        """The steps banded together with step ``i`` (first): a Concat's copies into a
+        tensor in host memory, each band of which is stored once all have written it."""
+        step = self.low.steps[i]
+        if i in self.copies and self.storage[step.output] in offchip:
+            return self.copies[i]
+        return [i]
+
     def first_fit(self, offchip: set[str]):
         """Bases of the on-chip storages and of each banded step's smallest staging
         region (keyed by step index), and the highest word used."""
         items = {name: (self.spans[name], self.size[name])
                  for name in self.spans if name not in offchip}
         geometry = {i: self.geometry(s, offchip) for i, s in enumerate(self.low.steps)}
+        grouped = set()
         for i, g in geometry.items():
-            if g.banded:
-                items[i] = ((i, i), g.words(1))
+            if g.banded and i not in grouped:
+                members = self.members(i, offchip)
+                grouped.update(members)
+                items[i] = ((i, members[-1]), max(geometry[m].words(1) for m in members))
         bases: dict = {}
         order = sorted(items, key=lambda k: (items[k][0][0], isinstance(k, int), str(k)))
         for key in order:
@@ -233,18 +260,22 @@ class _Planner:
             f"{spilled}); use an engine with a larger scratchpad or a smaller batch")
 
     def _grow(self, bases, items, geometry, offchip, peak) -> Plan:
-        staging, bands = {}, {}
-        for i, g in geometry.items():
-            if not g.banded:
-                continue
-            start = bases[i]
+        staging, bands, staged_out, groups = {}, {}, {}, {}
+        for i in (k for k in bases if isinstance(k, int)):
+            (lo, hi), start = items[i][0], bases[i]
+            members = self.members(i, offchip)
             above = [bases[k] for k in bases if k != i and bases[k] >= start
-                     and items[k][0][0] <= i <= items[k][0][1]]
+                     and not (items[k][0][1] < lo or hi < items[k][0][0])]
             capacity = min(above + [self.words]) - start
-            staging[i], bands[i] = start, g.largest_band(capacity)
-            peak = max(peak, start + g.words(bands[i]))
+            band = min(geometry[m].largest_band(capacity) for m in members)
+            out_at = start + max(geometry[m].in_words(band) for m in members)
+            for m in members:
+                staging[m], bands[m], staged_out[m] = start, band, out_at
+            if len(members) > 1:
+                groups[i] = members
+            peak = max(peak, start + max(geometry[m].words(band) for m in members))
         on_chip = {k: v for k, v in bases.items() if isinstance(k, str)}
-        return Plan(on_chip, offchip, staging, bands, geometry, peak)
+        return Plan(on_chip, offchip, staging, bands, geometry, peak, staged_out, groups)
 
 
 def plan(low: Lowered, batch: int) -> Plan:

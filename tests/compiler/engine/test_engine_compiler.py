@@ -145,6 +145,21 @@ def test_residual_cnn_spills_to_host_memory_when_its_tensors_do_not_fit(spad):
     assert stored > 0 and loaded >= stored          # a band's window reaches its neighbours
 
 
+def test_a_concat_output_in_host_memory_is_banded_with_all_its_copies():
+    """Random CNN 7 concatenates twice; on 512 words both results go to host memory, and
+    each band is stored once every source has written its channels."""
+    program = check(random_cnn(7, lanes=4), EngineConfig(array=4, spad_words=512,
+                                                         wbuf_words=2048, bias_words=64,
+                                                         prog_words=4096), vectors=3)
+    concats = sorted(s for s in program.offchip if s.startswith("concat"))
+    assert concats == ["concat11", "concat7"]
+    for name in concats:
+        stored = [(offset, count) for s, offset, count in program.stores if s == name]
+        words = program.tensors[name].layout.words
+        assert sum(count for _, count in stored) == words       # every word stored once
+        assert len(stored) > 1                                  # in bands
+
+
 def test_tensors_that_do_not_fit_even_when_tiled_give_the_sizes():
     """The global average pool reads its whole 4x4x64 input at once (its band is the
     image): 256 words cannot hold it and the output row beside it."""
