@@ -152,6 +152,21 @@ def _overflow_stage(layer: str, stage: Stage, overflow, fmt: IntFormat, lanes: i
     return replace(stage, wrap=True)
 
 
+def _shift_of(rq: Requantize) -> int:
+    """The requantize's scale as a power of two: its shift less a per-tensor power-of-two
+    multiplier's exponent (``x * 2**k / 2**s`` is ``x / 2**(s - k)`` exactly); any other
+    multiplier is refused."""
+    if rq.multiplier is None:
+        return rq.shift
+    m = np.asarray(rq.multiplier)
+    first = int(m.reshape(-1)[0])
+    if np.any(m != first) or first < 1 or first & (first - 1):
+        _refuse(rq.name, "a Requantize multiplier that is not one power of two for the "
+                         "whole tensor is not supported yet (the output stage shifts, it "
+                         "does not multiply)")
+    return rq.shift - (first.bit_length() - 1)
+
+
 def _identity(fmt: IntFormat) -> Stage:
     return Stage(lo=fmt.min, hi=fmt.max)
 
@@ -258,12 +273,10 @@ class _Lowering:
         if rq is None:
             _refuse(node.name, "the engine requantizes every accumulator: its output must "
                                "feed exactly one Requantize")
-        if rq.multiplier is not None and np.any(np.asarray(rq.multiplier) != 1):
-            _refuse(rq.name, "a Requantize multiplier other than 1 is not supported yet "
-                             "(power-of-two scales only)")
+        shift = _shift_of(rq)
         self.fused.add(rq.name)
         self.lane_format(rq.name, rq.out.fmt)
-        stage = _overflow_stage(rq.name, _stage_for_shift(rq.name, rq.shift, rq.rounding,
+        stage = _overflow_stage(rq.name, _stage_for_shift(rq.name, shift, rq.rounding,
                                                           rq.out.fmt),
                                 rq.overflow, rq.out.fmt, self.config.lane_bits)
         if stage.wrap:
@@ -457,10 +470,8 @@ class _Lowering:
         self._copy(node, _identity(fmt).clipped(node.lo, node.hi))
 
     def _requantize(self, node: Requantize):
-        if node.multiplier is not None and np.any(np.asarray(node.multiplier) != 1):
-            _refuse(node.name, "a Requantize multiplier other than 1 is not supported yet")
         fmt = self.lane_format(node.name, node.out.fmt)
-        stage = _stage_for_shift(node.name, node.shift, node.rounding, fmt)
+        stage = _stage_for_shift(node.name, _shift_of(node), node.rounding, fmt)
         self._copy(node, _overflow_stage(node.name, stage, node.overflow, fmt,
                                                 self.config.lane_bits))
 

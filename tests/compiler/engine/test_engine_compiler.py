@@ -80,6 +80,30 @@ def _graph(build):
     return b.build([build(b, x)])
 
 
+@pytest.mark.parametrize("multiplier, shift", [(4, 9), (8, 2), (1, 0)])
+def test_a_power_of_two_requantize_multiplier_is_a_shift(multiplier, shift):
+    """``x * 2**k / 2**s`` is ``x / 2**(s - k)``: a right shift, or a left one (8, 2)."""
+    b = GraphBuilder("g")
+    x = b.input("x", (6, 6, 4), IntFormat(8))
+    h = b.conv2d(x, np.random.default_rng(1).integers(-128, 128, (3, 3, 4, 5)),
+                 weight_fmt=IntFormat(8), acc_width=32, padding="same")
+    q = b.requantize(h, shift=shift, multiplier=multiplier, out_fmt=IntFormat(8),
+                     rounding="half_even", name="rq")
+    y = b.requantize(b.max_pool2d(q, 2), shift=1, multiplier=2, out_fmt=IntFormat(8))
+    check(b.build([y]), SMALL, vectors=12)
+
+
+def test_other_requantize_multipliers_are_refused_naming_the_layer():
+    for multiplier in (3, np.array([2, 4, 2, 2, 2])):
+        b = GraphBuilder("g")
+        x = b.input("x", (6, 6, 4), IntFormat(8))
+        h = b.conv2d(x, np.ones((3, 3, 4, 5)), weight_fmt=IntFormat(8), acc_width=32)
+        b.requantize(h, shift=4, multiplier=multiplier, out_fmt=IntFormat(8), name="rq")
+        with pytest.raises(EngineMappingError, match="'rq': a Requantize multiplier that is "
+                                                     "not one power of two"):
+            compile_program(b.build(["rq"]), SMALL)
+
+
 def test_refusals_name_the_layer_and_the_reason():
     cases = [
         (lambda b, x: b.softmax(b.flatten(x), name="probs"), "'probs': op Softmax"),
