@@ -19,7 +19,8 @@ from pathlib import Path
 from common import compile_example
 
 CASES = [("models/residual_cnn.py", "8x8"), ("models/digits_cnn.py", "8x8"),
-         ("models/vgg_cnn.py", "8x8"), ("models/mlp_digits.py", "8x8")]
+         ("models/vgg_cnn.py", "8x8"), ("models/mlp_digits.py", "8x8"),
+         ("models/vgg16.py", "8x8")]       # 22,937 instructions, spills and pages
 
 
 def timed(model: str, array: str) -> float:

@@ -16,7 +16,7 @@
   or its weight stream at 8 bytes per clock when that is longer (it is).
 
 Off-chip bandwidth is the engine's host port: 8 bytes per clock each way (64-bit
-words), 0.83 GB/s at 103.55 MHz.  GOPS count 2 operations per multiply-accumulate; GOPS
+words), 0.72 GB/s at 90.56 MHz.  GOPS count 2 operations per multiply-accumulate; GOPS
 per DSP divides by the array's 64 multipliers.
 """
 
@@ -112,9 +112,10 @@ def _matmul_steps(graph, config):
     return [s for s in lower(graph, config).steps if isinstance(s, MatmulStep)]
 
 
-#: The default 8x8 engine (weight buffer 2,048 words: the one VGG16 needs) on the
-#: ECP5-85k, routed (docs/engine.md): `neurogate synth build/vgg16 --mhz 100 --seeds 3`.
-MEASURED_MHZ = 103.55
+#: The default 8x8 engine (weight buffer 2,048 words: the one VGG16 needs; 115 block
+#: RAMs) on the ECP5-85k, routed: `neurogate synth build/vgg16 --mhz 100 --seeds 3`
+#: (seeds 1-3: 69.94, 90.56, 77.77 MHz; docs/engine.md).
+MEASURED_MHZ = 90.56
 
 if __name__ == "__main__":
     sys.exit(main())
