@@ -116,7 +116,7 @@ def _engine_rows(design: ProgramDesign, report: dict) -> list[tuple[str, str]]:
         ("memories", f"scratchpad {c.spad_words} words ({design.spad_words_used} used), "
                      f"weight buffer {c.wbuf_words} words per column "
                      f"({design.wbuf_words_used} used), bias {c.bias_words}, program "
-                     f"{c.prog_words} ({design.instructions} used)"),
+                     f"{c.prog_words} ({min(design.instructions, c.prog_words)} used)"),
         ("program", f"{design.instructions} instructions, {design.program_bytes} bytes"
                     f"{_paging(design)}; "
                     f"{design.weights} weights: {design.setup_bytes} bytes once, "

@@ -76,6 +76,7 @@ class _Emitter:
         self.outputs_so_far = 0
         self.last_store: tuple[int, dict] | None = None
         self.weight_cache: dict[tuple[str, int, int], tuple[list[int], list[int]]] = {}
+        self.storing: list[tuple[int, int]] = []     # STOREs that may be in flight
 
     # --- instructions ---------------------------------------------------------------------
 
@@ -86,13 +87,24 @@ class _Emitter:
             self.prog.instructions.append(isa.encode(op, **fields))
         except isa.EncodeError as e:
             raise NeurogateError(f"a field does not fit the instruction set: {e}") from None
+        # an exec instruction, or one that waits for the store unit, issues with no
+        # STORE in flight (docs/isa.md): the scratchpad words they read are free again
+        if op in (Opcode.MATMUL, Opcode.POOL, Opcode.ADD) or fields.get("wait", 0) & WAIT_STORE:
+            self.storing.clear()
 
     def load(self, mem: Memory, addr: int, words: list[int] | None, count: int, wait: int = 0,
              source: str | None = None, offset: int = 0):
+        """A LOAD; into the scratchpad it waits for the store unit when it reads a spilled
+        tensor back (those words must have left) or would overwrite words a STORE may
+        still be sending: the hardware keeps a scratchpad LOAD apart from the exec unit
+        only."""
         echo = None
         if source is not None and source not in self.low.inputs:
             echo = self.echo_of(source, offset, count)
-            wait |= WAIT_STORE            # the words have left the engine before they return
+            wait |= WAIT_STORE
+        if mem == Memory.SPAD and any(addr < at + n and at < addr + count
+                                      for at, n in self.storing):
+            wait |= WAIT_STORE
         self.emit(Opcode.LOAD, wait=wait, mem=mem, addr=addr, count=count,
                   load=Load(mem, addr, words, count, source, offset, echo))
 
@@ -116,6 +128,7 @@ class _Emitter:
         fields = dict(wait=WAIT_EXEC, addr=addr, count=count)
         self.last_store = (len(self.prog.instructions), fields)
         self.emit(Opcode.STORE, **fields, last=0)
+        self.storing.append((addr, count))
         self.prog.stores.append((storage, offset, count))
         self.stored_at.setdefault(storage, []).append((offset, count, self.outputs_so_far))
         self.outputs_so_far += count

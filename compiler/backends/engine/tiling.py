@@ -226,6 +226,9 @@ class _Planner:
             bases, items, geometry, peak = self.first_fit(offchip)
             if peak <= self.words:
                 return self._grow(bases, items, geometry, offchip, peak)
+            for key, ((_, _), size) in items.items():
+                if isinstance(key, int) and size > self.words:
+                    self._refuse_band(key, size, offchip)
             victim = self._victim(offchip, items, bases)
             if victim is None:
                 self._refuse(offchip, items, bases, peak)
@@ -244,6 +247,17 @@ class _Planner:
         if not candidates:
             return None
         return max(candidates, key=lambda n: (self.size[n], n))
+
+    def _refuse_band(self, i: int, size: int, offchip):
+        """A step whose smallest band alone overflows: spilling more cannot help."""
+        step = self.low.steps[i]
+        reads_whole = isinstance(step, MatmulStep) and step.window is None or \
+            isinstance(step, PoolStep) and step.window.out_hw[0] == 1
+        why = " (it reads one image's whole input at once)" if reads_whole else ""
+        raise EngineFitError(
+            f"layer {step.layer!r}: its smallest band needs {size} scratchpad words even "
+            f"when tiled and the engine has {self.words}{why}; in host memory: "
+            f"{', '.join(sorted(offchip))}; use an engine with a larger scratchpad")
 
     def _refuse(self, offchip, items, bases, peak):
         worst = self._fullest_step(items, bases)

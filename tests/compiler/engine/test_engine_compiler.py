@@ -188,9 +188,10 @@ def test_tensors_that_do_not_fit_even_when_tiled_give_the_sizes():
     """The global average pool reads its whole 4x4x64 input at once (its band is the
     image): 256 words cannot hold it and the output row beside it."""
     from neurogate.models.residual_cnn import build_model
-    with pytest.raises(EngineFitError, match=r"need 260 scratchpad words even when tiled and "
-                                              r"the engine has 256 .*the bands of gap "
-                                              r"\(260 words\).*in host memory: gap, image"):
+    with pytest.raises(EngineFitError, match=r"layer 'gap': its smallest band needs 260 "
+                                              r"scratchpad words even when tiled and the "
+                                              r"engine has 256 \(it reads one image's whole "
+                                              r"input at once\); in host memory: gap, image"):
         compile_program(build_model(), EngineConfig(spad_words=256, prog_words=4096))
 
 

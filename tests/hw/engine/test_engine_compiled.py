@@ -8,6 +8,7 @@ from engine_rtl_sim import compare
 from neurogate.compiler.backends.engine.host import program_load_cycles
 from neurogate.compiler.backends.engine.run import compile_program
 from neurogate.compiler.interpreter import make_input_vectors
+from neurogate.hw.engine import isa
 from neurogate.hw.engine.config import EngineConfig
 from neurogate.sim.engine.cycles import program_cycles
 from neurogate.sim.engine.iss import Echo
@@ -50,3 +51,29 @@ def test_spilled_and_paged_programs_on_the_rtl(seed):
     model = program_load_cycles(program.program_stream()) + program.setup_cycles \
         + 2 * program.run_cycles
     assert clean.runs_end_at - clean.first_word_at == model
+
+
+def test_a_load_waits_for_the_store_still_sending_the_words_it_overwrites():
+    """``x + conv(x)`` with ``x`` in host memory: the ADD's LOAD of ``x`` goes where the
+    convolution's last band is still being STOREd (their staging regions overlap, their
+    steps do not); with back-pressure on the output the STORE is slow, and a LOAD
+    without the store unit's wait bit would overwrite words before they leave."""
+    from engine_graphs import RandomCnn
+    from neurogate.numerics.formats import IntFormat
+
+    r = RandomCnn(0, lanes=4)
+    b = r.b
+    x = b.input("x", (8, 8, 4), IntFormat(8, frac=4))
+    conv = r.conv(x, channels=4, kernel=1, stride=1, dilation=1, padding="same")
+    h = b.add(x, conv, out_fmt=IntFormat(8, frac=2))
+    graph = b.build([r.dense(b.flatten(h), 3, relu=False)])
+    config = EngineConfig(array=4, spad_words=128, wbuf_words=512, bias_words=16,
+                          prog_words=64)
+    program = compile_program(graph, config, batch=1)
+    assert "x" in program.offchip
+    x_loads = [pc for pc, load in program.loads if load.source == "x"]
+    assert any(isa.decode(program.instructions[pc]).wait >> isa.Unit.STORE & 1
+               for pc in x_loads)
+    stream = program.host_stream(program.batches(make_input_vectors(graph, 1, seed=1)))
+    for seed in range(3):
+        compare(config, stream, stalls=0.5, seed=seed)
