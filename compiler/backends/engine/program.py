@@ -267,13 +267,10 @@ class _Emitter:
 
     # --- steps ------------------------------------------------------------------------------
 
-    def weight_groups(self, step: MatmulStep, resident: tuple[int, int] | None):
-        """(tiles, weight-buffer word, bias word, wait) of each group, loading it when
-        the weights are streamed."""
+    def weight_groups(self, step: MatmulStep) -> list[range]:
+        """The streamed weights' groups of output tiles: as many as half the weight
+        buffer holds."""
         tiles, chunks = step.weights.shape[:2]
-        if resident is not None:
-            yield range(tiles), *resident, 0
-            return
         half_w, half_b = self.c.wbuf_words // 2, self.c.bias_words // 2
         if chunks > half_w:
             raise EngineFitError(f"layer {step.layer!r}: one output tile needs {chunks} "
@@ -281,14 +278,17 @@ class _Emitter:
                                  f"{half_w}; splitting the reduction is not done yet")
         per_group = min(half_w // chunks, half_b)
         self.prog.wbuf_used = max(self.prog.wbuf_used, self.c.wbuf_words)
-        for first in range(0, tiles, per_group):
-            group = range(first, min(tiles, first + per_group))
-            ww, bw = self.weight_words(step, group)
-            w_at, b_at = self.half * half_w, self.half * half_b
-            self.half ^= 1
-            self.load(Memory.WBUF, w_at, ww, len(ww))
-            self.load(Memory.BIAS, b_at, bw, len(bw))
-            yield group, w_at, b_at, WAIT_LOAD
+        return [range(first, min(tiles, first + per_group))
+                for first in range(0, tiles, per_group)]
+
+    def load_group(self, step: MatmulStep, group: range) -> tuple[int, int]:
+        """A streamed group's weights and biases into the next half of their memories."""
+        ww, bw = self.weight_words(step, group)
+        w_at, b_at = self.half * (self.c.wbuf_words // 2), self.half * (self.c.bias_words // 2)
+        self.half ^= 1
+        self.load(Memory.WBUF, w_at, ww, len(ww))
+        self.load(Memory.BIAS, b_at, bw, len(bw))
+        return w_at, b_at
 
     def matmul_items(self, i: int, step: MatmulStep, rnd: Round, stores: list):
         x, y = self.low.tensors[step.input], self.low.tensors[step.output]
@@ -305,11 +305,21 @@ class _Emitter:
         return [(fields, plane_step)], x.layout.words
 
     def matmul(self, i: int, step: MatmulStep, resident: tuple[int, int] | None):
+        """Every round: its input rows, then each weight group's MATMULs.  Streamed
+        weights of one group load once for all the rounds; of several, each round loads
+        them again, its first group while the round before computes its last."""
         x = self.low.tensors[step.input]
-        for rnd in self.rounds(i):
+        rounds = self.rounds(i)
+        groups = [range(step.weights.shape[0])] if resident else self.weight_groups(step)
+        loaded = {0: resident} if resident else {}
+        for r, rnd in enumerate(rounds):
             stores: list = []
             items, chunks = self.matmul_items(i, step, rnd, stores)
-            for group, w_at, b_at, wait in self.weight_groups(step, resident):
+            for g, group in enumerate(groups):
+                if g not in loaded:
+                    loaded[g] = self.load_group(step, group)
+                w_at, b_at = loaded[g]
+                wait = 0 if resident else WAIT_LOAD
                 for plane in range(step.planes):
                     stage = step.stage if step.planes == 1 else Stage(
                         rshift=plane * self.c.lane_bits, rounding=Rounding.FLOOR, wrap=True)
@@ -321,6 +331,12 @@ class _Emitter:
                                   wide=int(step.wide), a_unsigned=int(not x.fmt.signed),
                                   **_stage_fields(stage))
                         wait = 0
+                if len(groups) > 1:
+                    del loaded[g]
+                    if g == len(groups) - 1 and r + 1 < len(rounds):
+                        # the next round's first group, into the half the group before
+                        # this one used (its MATMULs are over: this one has issued)
+                        loaded[0] = self.load_group(step, groups[0])
             self.finish_round(stores)
 
     def pool(self, i: int, step: PoolStep):
