@@ -4,7 +4,7 @@ in a 2x2 max pool), the network CNNA's template runs, with seeded synthetic 8-bi
 (no dataset is used: the shapes are VGG16's, the values are not ImageNet's).
 
 Its activations (3.2 MB after the first layer) do not fit any on-chip scratchpad of an
-ECP5: the engine runs it in row bands with the tensors in host memory, and its 1,1xx
+ECP5: the engine runs it in row bands with the tensors in host memory, and its 22,343
 instructions in pages (docs/engine.md).  The classifier (fc6-fc8) is not included:
 fc6 reduces over 25,088 inputs, 3,136 weight words per column, more than half the
 weight buffer, and splitting a reduction is not done yet; ``bench/engine_vgg16.py``
