@@ -26,7 +26,9 @@ import argparse
 import sys
 import time
 
-from neurogate.compiler.backends.engine.run import compile_program
+from neurogate.compiler.backends.engine.lower import MatmulStep, lower
+from neurogate.compiler.backends.engine.program import build_program
+from neurogate.compiler.verifier import verify
 from neurogate.hw.engine import isa
 from neurogate.hw.engine.config import EngineConfig
 from neurogate.hw.engine.isa import Opcode
@@ -67,10 +69,10 @@ def main() -> int:
     args = parser.parse_args()
     config = EngineConfig()
     started = time.perf_counter()
-    graph = build_model()
-    program = compile_program(graph, config)
+    low = lower(verify(build_model()), config)
+    program = build_program(low)
     compile_seconds = time.perf_counter() - started
-    macs = {s.layer: s.macs for s in _matmul_steps(graph, config)}
+    macs = {s.layer: s.macs for s in low.steps if isinstance(s, MatmulStep)}
     layers, unpaged = feature_layers(program, config)
     features = program.run_cycles
     stored, loaded = program.spill_words
@@ -105,11 +107,6 @@ def main() -> int:
           f"at {args.mhz:.2f} MHz (CNNA: {CNNA_SECONDS} s); {gops:.2f} GOPS, "
           f"{gops / pes:.3f} GOPS per DSP ({pes} multipliers)")
     return 0
-
-
-def _matmul_steps(graph, config):
-    from neurogate.compiler.backends.engine.lower import MatmulStep, lower
-    return [s for s in lower(graph, config).steps if isinstance(s, MatmulStep)]
 
 
 #: The default 8x8 engine (weight buffer 2,048 words: the one VGG16 needs; 115 block

@@ -164,6 +164,7 @@ class EngineBackend(Backend):
         (folder / "program.hex").write_text("".join(f"{w:0{digits}x}\n" for w in sent_once))
         (folder / "program.txt").write_text(disassemble(p))
         graph = plan.graph
+        spilled, reloaded = p.spill_words
         return ProgramDesign(
             name=graph.name, backend=self.name, target=options.target.name,
             toplevel=TOPLEVEL, verilog="engine.v", engine=c, batch=p.batch,
@@ -176,9 +177,9 @@ class EngineBackend(Backend):
             weight_stream_bytes=_bytes(p.weight_stream_words, c),
             input_bytes=_bytes(sum(p.tensors[i].layout.words for i in p.inputs) * p.batch
                                * c.host_words(c.spad_bits), c),
-            output_bytes=(p.output_words - p.spill_words[0]) * c.spad_bits // 8,
+            output_bytes=(p.output_words - spilled) * c.spad_bits // 8,
             spad_words_used=p.spad_peak, wbuf_words_used=p.wbuf_used,
             expected_cycles=self.cycles(plan), useful_macs=max(1, p.useful_macs),
             host_tensors=tuple(sorted(p.offchip)), program_pages=p.pages if p.paged else 0,
-            spill_bytes_out=p.spill_words[0] * c.spad_bits // 8,
-            spill_bytes_in=_bytes(p.spill_words[1] * c.host_words(c.spad_bits), c))
+            spill_bytes_out=spilled * c.spad_bits // 8,
+            spill_bytes_in=_bytes(reloaded * c.host_words(c.spad_bits), c))

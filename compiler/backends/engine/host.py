@@ -21,6 +21,7 @@ from ....hw.engine.config import EngineConfig
 from ....hw.engine.isa import Memory, Opcode
 from ....numerics.errors import NeurogateError
 from ....numerics.formats import IntFormat
+from ....sim.engine.cycles import program_cycles
 from ....sim.engine.iss import Echo
 from .layout import pack_images, unpack_images
 from .lower import Tensor
@@ -61,8 +62,6 @@ class EngineProgram:
     wbuf_used: int = 0
     useful_macs: int = 0          # per image
 
-    # --- host stream ------------------------------------------------------------------------
-
     # --- pages ------------------------------------------------------------------------------
 
     @property
@@ -76,18 +75,20 @@ class EngineProgram:
         """Program pages per inference run (1: the program is sent once)."""
         return len(self._pages(self.inference_pc, len(self.instructions))) if self.paged else 1
 
-    def _pages(self, start: int, stop: int) -> list[list[int]]:
-        """pc ranges ``[start, stop)`` cut into pages that fit the program memory, each
-        but the last closed by an END (the section's own END closes the last)."""
-        room = self.config.prog_words - 1
-        return [list(range(a, min(a + room, stop))) for a in range(start, stop, room)] \
-            if stop - start > self.config.prog_words else [list(range(start, stop))]
-
-    def _page_words(self, pcs: list[int], section_end: int) -> list[int]:
-        words = [self.instructions[pc] for pc in pcs]
-        if pcs[-1] + 1 != section_end:
-            words.append(isa.encode(Opcode.END, wait=isa.WAIT_ALL))
-        return words
+    def _pages(self, start: int, stop: int) -> list[tuple[range, list[int]]]:
+        """The section ``[start, stop)`` cut into pages that fit the program memory:
+        each page's pcs and instruction words, every page but the last closed by an END
+        (the section's own END closes the last)."""
+        room = self.config.prog_words if stop - start <= self.config.prog_words \
+            else self.config.prog_words - 1
+        pages = []
+        for a in range(start, stop, room):
+            pcs = range(a, min(a + room, stop))
+            words = self.instructions[pcs.start:pcs.stop]
+            if pcs.stop != stop:
+                words = words + [isa.encode(Opcode.END, wait=isa.WAIT_ALL)]
+            pages.append((pcs, words))
+        return pages
 
     def _program_command(self, words: list[int]) -> list[int]:
         c = self.config
@@ -100,39 +101,33 @@ class EngineProgram:
         """A section of the program as runs: one RUN from ``start`` when the program is
         sent once, else each page's PROGRAM and RUN; every run followed by its loads'
         data."""
-        loads = [(pc, load) for pc, load in self.loads if start <= pc < stop]
-        pages = self._pages(start, stop) if self.paged else [list(range(start, stop))]
+        pages = self._pages(start, stop) if self.paged else [(range(start, stop), [])]
         out: list = []
-        for pcs in pages:
+        for pcs, words in pages:
             if self.paged:
-                out += self._program_command(self._page_words(pcs, stop))
+                out += self._program_command(words)
             out.append(isa.command(isa.Command.RUN, pc=0 if self.paged else start))
-            for pc, load in loads:
-                if pcs[0] <= pc <= pcs[-1]:
+            for pc, load in self.loads:
+                if pc in pcs:
                     out += self._load_words(load, packed, first_output)
         return out
 
     def page_cycles(self, start: int, stop: int) -> int:
         """Cycles of a section by the cycle model: its runs, and each page's PROGRAM
         words (one a cycle) when it is paged."""
-        from ....sim.engine.cycles import program_cycles
         if not self.paged:
             return program_cycles(self.config, self.instructions[start:stop])
-        total = 0
-        for pcs in self._pages(start, stop):
-            words = self._page_words(pcs, stop)
-            total += program_load_cycles(self._program_command(words)) \
-                + program_cycles(self.config, words)
-        return total
+        return sum(program_load_cycles(self._program_command(words))
+                   + program_cycles(self.config, words)
+                   for _, words in self._pages(start, stop))
 
     @property
     def page_words(self) -> int:
         """Host words of the PROGRAM commands one inference run sends (0: not paged)."""
         if not self.paged:
             return 0
-        stop = len(self.instructions)
-        return sum(len(self._program_command(self._page_words(pcs, stop)))
-                   for pcs in self._pages(self.inference_pc, stop))
+        return sum(len(self._program_command(words))
+                   for _, words in self._pages(self.inference_pc, len(self.instructions)))
 
     @property
     def run_cycles(self) -> int:

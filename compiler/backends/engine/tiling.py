@@ -119,6 +119,11 @@ def lifetimes(low: Lowered) -> dict[str, tuple[int, int]]:
     return {k: (v[0], v[1]) for k, v in spans.items()}
 
 
+def overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Two closed step spans share a step."""
+    return not (a[1] < b[0] or b[1] < a[0])
+
+
 def storage_words(t: Tensor, batch: int) -> int:
     return t.layout.words * t.planes * batch
 
@@ -204,9 +209,9 @@ class _Planner:
         bases: dict = {}
         order = sorted(items, key=lambda k: (items[k][0][0], isinstance(k, int), str(k)))
         for key in order:
-            (lo, hi), size = items[key]
+            span, size = items[key]
             busy = sorted((bases[o], bases[o] + items[o][1]) for o in bases
-                          if not (items[o][0][1] < lo or hi < items[o][0][0]))
+                          if overlap(items[o][0], span))
             at = 0
             for start, stop in busy:
                 if at + size <= start:
@@ -226,21 +231,21 @@ class _Planner:
             bases, items, geometry, peak = self.first_fit(offchip)
             if peak <= self.words:
                 return self._grow(bases, items, geometry, offchip, peak)
-            for key, ((_, _), size) in items.items():
+            for key, (_, size) in items.items():
                 if isinstance(key, int) and size > self.words:
                     self._refuse_band(key, size, offchip)
-            victim = self._victim(offchip, items, bases)
+            victim = self._victim(offchip, items)
             if victim is None:
-                self._refuse(offchip, items, bases, peak)
+                self._refuse(offchip, items, peak)
             offchip.add(victim)
 
-    def _fullest_step(self, items, bases) -> int:
+    def _fullest_step(self, items) -> int:
         def used(i):
             return sum(size for (lo, hi), size in items.values() if lo <= i <= hi)
         return max(range(-1, len(self.low.steps) + 1), key=used)
 
-    def _victim(self, offchip, items, bases) -> str | None:
-        worst = self._fullest_step(items, bases)
+    def _victim(self, offchip, items) -> str | None:
+        worst = self._fullest_step(items)
         candidates = [n for n, _ in self.live_words(offchip, worst) if n in self.spillable]
         if not candidates:           # fragmentation elsewhere: any spillable tensor
             candidates = [n for n in self.spans if n not in offchip and n in self.spillable]
@@ -259,8 +264,8 @@ class _Planner:
             f"when tiled and the engine has {self.words}{why}; in host memory: "
             f"{', '.join(sorted(offchip))}; use an engine with a larger scratchpad")
 
-    def _refuse(self, offchip, items, bases, peak):
-        worst = self._fullest_step(items, bases)
+    def _refuse(self, offchip, items, peak):
+        worst = self._fullest_step(items)
         layer = {step.output: step.layer for step in self.low.steps}
         listed = [f"{layer.get(n, n)} ({size} words)" for n, size in
                   self.live_words(offchip, worst)]
@@ -276,10 +281,10 @@ class _Planner:
     def _grow(self, bases, items, geometry, offchip, peak) -> Plan:
         staging, bands, staged_out, groups = {}, {}, {}, {}
         for i in (k for k in bases if isinstance(k, int)):
-            (lo, hi), start = items[i][0], bases[i]
+            start = bases[i]
             members = self.members(i, offchip)
             above = [bases[k] for k in bases if k != i and bases[k] >= start
-                     and not (items[k][0][1] < lo or hi < items[k][0][0])]
+                     and overlap(items[k][0], items[i][0])]
             capacity = min(above + [self.words]) - start
             band = min(geometry[m].largest_band(capacity) for m in members)
             out_at = start + max(geometry[m].in_words(band) for m in members)
